@@ -1,0 +1,67 @@
+import { DeliveryQueue } from './delivery-queue.js';
+import { backoffDelay, retryAfterMs } from './backoff.js';
+
+describe('DeliveryQueue', () => {
+  it('keeps FIFO order across ring wrap-around and growth', () => {
+    const q = new DeliveryQueue<number>(5000);
+    const out: number[] = [];
+    for (let i = 0; i < 3000; i++) {
+      q.push(i);
+      if (i % 3 === 0) out.push(q.shift()!);
+    }
+    while (q.length) out.push(q.shift()!);
+    expect(out).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+  });
+
+  it('puts retries back at the front in their original order', () => {
+    const q = new DeliveryQueue<string>(10);
+    q.push('c');
+    q.push('d');
+    q.unshift('a', 'b');
+    expect(q.drainAll()).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('reports fullness but never drops, and wakes waiters when room frees up', async () => {
+    const q = new DeliveryQueue<number>(2);
+    expect(q.push(1)).toBe(true);
+    expect(q.push(2)).toBe(false);
+    expect(q.push(3)).toBe(false);
+    expect(q.length).toBe(3);
+    let woke = false;
+    const waiting = q.whenWritable().then(() => (woke = true));
+    q.shift();
+    await Promise.resolve();
+    expect(woke).toBe(false);
+    q.shift();
+    await waiting;
+    expect(woke).toBe(true);
+  });
+
+  it('releases waiters on demand so no producer hangs at close', async () => {
+    const q = new DeliveryQueue<number>(1);
+    q.push(1);
+    const waiting = q.whenWritable();
+    q.releaseWaiters();
+    await expect(waiting).resolves.toBeUndefined();
+  });
+
+  it('rejects a capacity that is not a positive integer', () => {
+    expect(() => new DeliveryQueue(0)).toThrow(RangeError);
+  });
+});
+
+describe('backoff', () => {
+  it('grows exponentially up to the cap, with jitter below the ceiling', () => {
+    expect(backoffDelay(0, 100, 5000, () => 0.999)).toBe(99);
+    expect(backoffDelay(3, 100, 5000, () => 0.5)).toBe(400);
+    expect(backoffDelay(20, 100, 5000, () => 0.999)).toBe(4995);
+    expect(backoffDelay(5, 100, 5000, () => 0)).toBe(0);
+  });
+
+  it('reads retry-after as seconds or as an HTTP date', () => {
+    expect(retryAfterMs('3', 0)).toBe(3000);
+    expect(retryAfterMs(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
+    expect(retryAfterMs('soon', 0)).toBeUndefined();
+    expect(retryAfterMs(undefined, 0)).toBeUndefined();
+  });
+});

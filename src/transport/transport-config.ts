@@ -1,0 +1,91 @@
+import type { KeyObject } from 'node:crypto';
+import type { ApnsLogger } from './apns-logger.js';
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+/** TLS material, already read from files. */
+export interface TlsConfig {
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  passphrase?: string;
+  pfx?: Buffer;
+  ca?: Array<string | Buffer>;
+  /** Verify the server certificate. Default true. */
+  rejectUnauthorized: boolean;
+}
+
+export interface ProviderTokenConfig {
+  /** The .p8 signing key (ES256, P-256). */
+  key: KeyObject;
+  /** 10-character key id. */
+  keyId: string;
+  /** 10-character team id. */
+  teamId: string;
+  /** Scheduled renewal age, ms; clamped to [20 min, 60 min). Default 50 min. */
+  refreshAfterMs: number;
+}
+
+export interface RetryConfig {
+  /** Total attempts per delivery, first one included. Default 4. */
+  attempts: number;
+  /** First retry delay, ms; doubles each time, with full jitter. Default 100. */
+  baseDelayMs: number;
+  /** Cap of one retry delay, ms (a larger retry-after is honoured). Default 5000. */
+  maxDelayMs: number;
+}
+
+export interface ReconnectConfig {
+  /** First delay after a connection fails to open, ms; doubles, with jitter. Default 250. */
+  baseDelayMs: number;
+  /** Cap, ms. Default 30000. */
+  maxDelayMs: number;
+}
+
+/** Everything a transport needs, validated and resolved by the client layer. */
+export interface TransportConfig {
+  /** Send endpoint (gateway or HTTP/2 API). */
+  endpoint: Endpoint;
+  /** Binary feedback service endpoint. */
+  feedbackEndpoint: Endpoint;
+  tls: TlsConfig;
+  /** HTTP/2 token auth; absent = certificate auth. */
+  token?: ProviderTokenConfig;
+  /** Most connections/sessions in the pool. Default 4 (binary) / 4 (HTTP/2). */
+  maxConnections: number;
+  /** Deliveries the queue holds before `offer` returns false. Default 10000. */
+  queueSize: number;
+  /** TLS connect + handshake deadline, ms. Default 10000. */
+  connectTimeoutMs: number;
+  /** Close a connection after this long without traffic, ms; 0 = never. Default 300000. */
+  idleTimeoutMs: number;
+  /** HTTP/2: one request's deadline, ms, after which it is retried. Default 10000. */
+  requestTimeoutMs: number;
+  /** HTTP/2: PING a session after this long without traffic, ms. Default 60000. */
+  pingIntervalMs: number;
+  retry: RetryConfig;
+  reconnect: ReconnectConfig;
+  binary: {
+    /** `frame` = command 2 (default), `enhanced` = command 1. */
+    format: 'frame' | 'enhanced';
+    /** Notifications kept per connection after writing, to resend after an error. Default 10000. */
+    sentBufferSize: number;
+    /**
+     * When a connection closes without an error response, the last notifications
+     * written may or may not have been processed: `resend` them (at-least-once,
+     * default) or `fail` them with reason `ConnectionLost` (at-most-once).
+     */
+    uncertainWindow: 'resend' | 'fail';
+    /** How long the uncertain window reaches back, ms. Default 1000. */
+    uncertainWindowMs: number;
+    /** Feedback read: idle timeout between bytes, ms. Default 5000. */
+    feedbackIdleTimeoutMs: number;
+  };
+  logger: ApnsLogger;
+  /** Source of randomness for jitter; a seeded one in tests. Default Math.random. */
+  random: () => number;
+  /** Clock, ms; a fake one in tests. Default Date.now. */
+  now: () => number;
+}

@@ -1,5 +1,6 @@
 import { DeliveryQueue } from './delivery-queue.js';
-import { backoffDelay, retryAfterMs } from './backoff.js';
+import { backoffDelay } from './backoff.js';
+import { retryAfterMs } from '../codec/retry-after.js';
 
 describe('DeliveryQueue', () => {
   it('keeps FIFO order across ring wrap-around and growth', () => {

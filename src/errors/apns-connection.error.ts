@@ -13,8 +13,19 @@ export class ApnsConnectionError extends Error {
     /** A short machine-readable cause: `ECONNREFUSED`, `CERT_HAS_EXPIRED`, `CONNECT_TIMEOUT`, ... */
     readonly code: string,
     description: string,
-    options?: { cause?: unknown },
+    options?: {
+      cause?: unknown;
+      /**
+       * True when trying again cannot help without a change of configuration
+       * (certificate rejected, expired or untrusted): queued deliveries fail at once
+       * instead of waiting out the reconnect budget.
+       */
+      permanent?: boolean;
+    },
   ) {
-    super(`APNs connection to ${endpoint} failed (${code}): ${description}`, options);
+    super(`APNs connection to ${endpoint} failed (${code}): ${description}`, { cause: options?.cause });
+    this.permanent = options?.permanent ?? false;
   }
+
+  readonly permanent: boolean;
 }

@@ -22,20 +22,22 @@ describe('DeliveryQueue', () => {
     expect(q.drainAll()).toEqual(['a', 'b', 'c', 'd']);
   });
 
-  it('reports fullness but never drops, and wakes waiters when room frees up', async () => {
-    const q = new DeliveryQueue<number>(2);
-    expect(q.push(1)).toBe(true);
-    expect(q.push(2)).toBe(false);
-    expect(q.push(3)).toBe(false);
-    expect(q.length).toBe(3);
+  it('reports fullness but never drops, and wakes waiters once it has drained to half', async () => {
+    const q = new DeliveryQueue<number>(4);
+    for (let i = 1; i <= 3; i++) expect(q.push(i)).toBe(true);
+    expect(q.push(4)).toBe(false);
+    expect(q.push(5)).toBe(false);
+    expect(q.length).toBe(5);
     let woke = false;
     const waiting = q.whenWritable().then(() => (woke = true));
+    q.shift();
     q.shift();
     await Promise.resolve();
     expect(woke).toBe(false);
     q.shift();
     await waiting;
     expect(woke).toBe(true);
+    expect(q.length).toBe(2);
   });
 
   it('releases waiters on demand so no producer hangs at close', async () => {

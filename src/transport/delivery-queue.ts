@@ -12,10 +12,17 @@ export class DeliveryQueue<T> {
   private head = 0;
   private count = 0;
   private waiters: Array<() => void> = [];
+  /**
+   * Waiters wake when the queue falls to this mark rather than at the first free
+   * slot: a producer that is always one item short of full would otherwise pay
+   * one promise per item.
+   */
+  private readonly lowWater: number;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
     this.items = new Array<T | undefined>(Math.min(capacity, 1024));
+    this.lowWater = capacity >> 1;
   }
 
   get length(): number {
@@ -51,7 +58,7 @@ export class DeliveryQueue<T> {
     this.items[this.head] = undefined;
     this.head = (this.head + 1) % this.items.length;
     this.count--;
-    if (this.waiters.length > 0 && this.count < this.capacity) this.wake();
+    if (this.waiters.length > 0 && this.count <= this.lowWater) this.wake();
     return item;
   }
 
@@ -66,7 +73,7 @@ export class DeliveryQueue<T> {
     return out;
   }
 
-  /** Resolves once the queue is below capacity (at once if it is). */
+  /** Resolves at once while the queue is below capacity, else once it has drained to half. */
   whenWritable(): Promise<void> {
     if (this.count < this.capacity) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));

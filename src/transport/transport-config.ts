@@ -42,6 +42,13 @@ export interface ReconnectConfig {
   baseDelayMs: number;
   /** Cap, ms. Default 30000. */
   maxDelayMs: number;
+  /**
+   * While no connection can be opened, queued deliveries wait this long (from
+   * the first failed attempt) before they fail with reason `ConnectionError`.
+   * A permanent failure (certificate rejected, expired or untrusted) fails them
+   * at once. Default 30000.
+   */
+  giveUpAfterMs: number;
 }
 
 /** Everything a transport needs, validated and resolved by the client layer. */

@@ -1,0 +1,379 @@
+import { ApnsConnectionError } from '../errors/apns-connection.error.js';
+import type { ApnsLogger } from './apns-logger.js';
+import { backoffDelay } from './backoff.js';
+import type { Delivery } from './delivery.js';
+import type { ReconnectConfig } from './transport-config.js';
+import { DeliveryQueue } from './delivery-queue.js';
+import type { ConnectionListener, ConnectionOpener, PooledConnection } from './pooled-connection.js';
+
+/** Why the pool gave up on a delivery. */
+export type PoolFailureReason = 'Shutdown' | 'ConnectionError';
+
+export interface ConnectionPoolOptions {
+  /** For log lines: `binary` or `http2`. */
+  name: string;
+  /** `host:port` being dialled, for log lines. */
+  endpoint: string;
+  maxConnections: number;
+  queueSize: number;
+  /** Close connections idle this long, ms; 0 = never. */
+  idleTimeoutMs: number;
+  /** Backoff between failed connection attempts. */
+  reconnect: ReconnectConfig;
+  logger: ApnsLogger;
+  random: () => number;
+  now: () => number;
+  /** Ends a delivery the pool cannot send; the transport builds the error. */
+  fail(delivery: Delivery, reason: PoolFailureReason, cause?: Error): void;
+}
+
+export interface ConnectionPoolStats {
+  connections: number;
+  opening: number;
+  queued: number;
+  inFlight: number;
+  retriesPending: number;
+  connectFailures: number;
+  opened: number;
+}
+
+/**
+ * N connections behind one queue: opens them lazily (another one only when
+ * every open one is saturated), reuses them, replaces dead ones (at once after
+ * a normal protocol close, with backoff after a failed open), closes idle ones,
+ * and on close drains then fails what is left with `Shutdown`.
+ *
+ * Transport-agnostic: the binary and HTTP/2 transports plug their connection
+ * class in through a `ConnectionOpener`.
+ */
+export class ConnectionPool {
+  private readonly queue: DeliveryQueue<Delivery>;
+  private readonly connections: PooledConnection[] = [];
+  private readonly retryTimers = new Map<NodeJS.Timeout, Delivery>();
+  private readonly listener: ConnectionListener;
+  private nextId = 1;
+  private opening = 0;
+  private openedTotal = 0;
+  private cursor = 0;
+  private pumpScheduled = false;
+  private pumping = false;
+  private pumpAgain = false;
+  /** Consecutive failed opens, and when the first of them happened. */
+  private failures = 0;
+  private firstFailureAt = 0;
+  private lastFailure: Error | undefined;
+  private nextOpenAt = 0;
+  private openTimer: NodeJS.Timeout | undefined;
+  private giveUpTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Past the drain deadline nothing new is written: whatever arrives fails with `Shutdown`. */
+  private drainDeadlinePassed = false;
+  private closePromise: Promise<void> | undefined;
+  private idleWaiters: Array<() => void> = [];
+  private closedWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly open: ConnectionOpener,
+    private readonly options: ConnectionPoolOptions,
+  ) {
+    this.queue = new DeliveryQueue<Delivery>(options.queueSize);
+    this.listener = {
+      onAvailable: () => this.schedulePump(),
+      onClosed: (connection, unfinished, cause) => this.handleClosed(connection, unfinished, cause),
+      onRetry: (delivery, delayMs) => this.scheduleRetry(delivery, delayMs),
+    };
+    if (options.idleTimeoutMs > 0) {
+      this.idleTimer = setInterval(() => this.closeIdle(), Math.max(50, Math.floor(options.idleTimeoutMs / 2)));
+      this.idleTimer.unref();
+    }
+  }
+
+  /** Queues a delivery; false means "wait for `whenWritable()`" (it was queued all the same). */
+  offer(delivery: Delivery): boolean {
+    if (this.drainDeadlinePassed) {
+      this.options.fail(delivery, 'Shutdown');
+      return true;
+    }
+    const writable = this.queue.push(delivery);
+    this.schedulePump();
+    return writable;
+  }
+
+  whenWritable(): Promise<void> {
+    return this.queue.whenWritable();
+  }
+
+  get stats(): ConnectionPoolStats {
+    let inFlight = 0;
+    for (const c of this.connections) inFlight += c.inFlight;
+    return {
+      connections: this.connections.length,
+      opening: this.opening,
+      queued: this.queue.length,
+      inFlight,
+      retriesPending: this.retryTimers.size,
+      connectFailures: this.failures,
+      opened: this.openedTotal,
+    };
+  }
+
+  /**
+   * Stops taking new work once the queue is drained: writes what is queued,
+   * waits for answers up to `drainTimeoutMs`, fails what is left with
+   * `Shutdown`, closes every connection. Idempotent.
+   */
+  close(drainTimeoutMs: number): Promise<void> {
+    this.closePromise ??= this.runClose(drainTimeoutMs);
+    return this.closePromise;
+  }
+
+  private async runClose(drainTimeoutMs: number): Promise<void> {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    this.schedulePump();
+    let deadline: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      this.whenIdle().then(() => true),
+      new Promise<boolean>((resolve) => {
+        deadline = setTimeout(() => resolve(false), drainTimeoutMs);
+      }),
+    ]);
+    clearTimeout(deadline);
+    this.drainDeadlinePassed = true;
+    if (!drained) {
+      this.options.logger.warn(
+        `${this.options.name}: drain timed out after ${drainTimeoutMs} ms; failing what is left with reason Shutdown`,
+      );
+    }
+    this.clearTimers();
+    this.failAll('Shutdown');
+    const closing = this.connections.slice();
+    if (closing.length > 0) {
+      const allClosed = new Promise<void>((resolve) => this.closedWaiters.push(resolve));
+      for (const c of closing) (drained ? c.close() : c.destroy());
+      let graceTimer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        graceTimer = setTimeout(resolve, Math.max(100, Math.min(2000, drainTimeoutMs)));
+      });
+      await Promise.race([allClosed, grace]);
+      clearTimeout(graceTimer);
+      // A connection that did not close in its grace time is cut; what it held fails.
+      for (const c of this.connections.slice()) c.destroy();
+    }
+    this.queue.releaseWaiters();
+  }
+
+  private whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    if (this.queue.length > 0 || this.retryTimers.size > 0) return false;
+    for (const c of this.connections) if (c.inFlight > 0) return false;
+    return true;
+  }
+
+  private checkIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  /** Moves queued deliveries into connections with room, opening more when all are full. */
+  private pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        this.fillConnections();
+      } while (this.pumpAgain);
+      if (this.queue.length > 0) this.maybeOpen();
+    } finally {
+      this.pumping = false;
+    }
+    this.checkIdle();
+  }
+
+  private fillConnections(): void {
+    const conns = this.connections;
+    let idleRounds = 0;
+    while (this.queue.length > 0 && conns.length > 0 && idleRounds < conns.length) {
+      this.cursor = (this.cursor + 1) % conns.length;
+      const c = conns[this.cursor]!;
+      let room = c.available;
+      if (room <= 0) {
+        idleRounds++;
+        continue;
+      }
+      idleRounds = 0;
+      // A write can end the connection (socket error): stop as soon as it has no room.
+      while (room-- > 0 && c.available > 0) {
+        const d = this.queue.shift();
+        if (d === undefined) break;
+        c.write(d);
+      }
+      c.flush();
+    }
+  }
+
+  private maybeOpen(): void {
+    if (this.drainDeadlinePassed) return;
+    for (const c of this.connections) if (c.available > 0) return;
+    if (this.connections.length + this.opening >= this.options.maxConnections) return;
+    // While opens are failing, try one at a time and only when the backoff allows.
+    if (this.failures > 0 && this.opening > 0) return;
+    const wait = this.nextOpenAt - this.options.now();
+    if (wait > 0) {
+      if (!this.openTimer) {
+        this.openTimer = setTimeout(() => {
+          this.openTimer = undefined;
+          this.schedulePump();
+        }, wait);
+      }
+      return;
+    }
+    this.openOne();
+  }
+
+  private openOne(): void {
+    const id = this.nextId++;
+    this.opening++;
+    this.open(id, this.listener).then(
+      (connection) => {
+        this.opening--;
+        this.openedTotal++;
+        if (this.failures > 0) {
+          this.options.logger.log(`${this.options.name}: connected to ${this.options.endpoint} after ${this.failures} failed attempt(s)`);
+        }
+        this.failures = 0;
+        this.lastFailure = undefined;
+        this.nextOpenAt = 0;
+        if (this.giveUpTimer) {
+          clearTimeout(this.giveUpTimer);
+          this.giveUpTimer = undefined;
+        }
+        if (this.drainDeadlinePassed) {
+          connection.destroy();
+          return;
+        }
+        this.connections.push(connection);
+        this.schedulePump();
+      },
+      (error: unknown) => {
+        this.opening--;
+        this.onOpenFailed(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  }
+
+  private onOpenFailed(error: Error): void {
+    const now = this.options.now();
+    if (this.failures === 0) this.firstFailureAt = now;
+    this.failures++;
+    this.lastFailure = error;
+    const delay = backoffDelay(this.failures - 1, this.options.reconnect.baseDelayMs, this.options.reconnect.maxDelayMs, this.options.random);
+    // Never retry in a tight loop, even when the jitter draws zero.
+    this.nextOpenAt = now + Math.max(delay, Math.min(this.options.reconnect.baseDelayMs, 10));
+    this.options.logger.warn(
+      `${this.options.name}: cannot connect to ${this.options.endpoint} (attempt ${this.failures}): ${error.message}; retrying in ${this.nextOpenAt - now} ms`,
+    );
+    const permanent = error instanceof ApnsConnectionError && error.permanent;
+    if (this.connections.length === 0 && (permanent || now - this.firstFailureAt >= this.options.reconnect.giveUpAfterMs)) {
+      this.giveUp(error);
+    } else if (this.connections.length === 0 && !this.giveUpTimer) {
+      const left = this.firstFailureAt + this.options.reconnect.giveUpAfterMs - now;
+      this.giveUpTimer = setTimeout(() => {
+        this.giveUpTimer = undefined;
+        if (this.connections.length === 0 && this.failures > 0 && this.lastFailure) this.giveUp(this.lastFailure);
+      }, left);
+    }
+    this.schedulePump();
+  }
+
+  /** No connection can be had: what waits in the queue fails rather than waiting forever. */
+  private giveUp(cause: Error): void {
+    const waiting = this.queue.drainAll();
+    if (waiting.length > 0) {
+      this.options.logger.error(
+        `${this.options.name}: giving up on ${waiting.length} queued notification(s): ${cause.message}`,
+      );
+    }
+    for (const d of waiting) this.options.fail(d, 'ConnectionError', cause);
+    this.checkIdle();
+  }
+
+  private handleClosed(connection: PooledConnection, unfinished: Delivery[], cause?: Error): void {
+    const i = this.connections.indexOf(connection);
+    if (i >= 0) {
+      this.connections.splice(i, 1);
+      if (this.cursor >= this.connections.length) this.cursor = 0;
+    }
+    if (cause) this.options.logger.debug?.(`${this.options.name}: connection ${connection.id} closed: ${cause.message}`);
+    if (unfinished.length > 0) {
+      if (this.drainDeadlinePassed) {
+        for (const d of unfinished) this.options.fail(d, 'Shutdown', cause);
+      } else {
+        this.queue.unshift(...unfinished);
+      }
+    }
+    if (this.connections.length === 0 && this.closedWaiters.length > 0) {
+      const waiters = this.closedWaiters;
+      this.closedWaiters = [];
+      for (const w of waiters) w();
+    }
+    this.schedulePump();
+  }
+
+  private scheduleRetry(delivery: Delivery, delayMs: number): void {
+    if (this.drainDeadlinePassed) {
+      this.options.fail(delivery, 'Shutdown');
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this.queue.unshift(delivery);
+      this.schedulePump();
+    }, Math.max(0, delayMs));
+    this.retryTimers.set(timer, delivery);
+  }
+
+  private closeIdle(): void {
+    const now = this.options.now();
+    for (const c of this.connections.slice()) {
+      if (c.inFlight === 0 && now - c.lastActivity >= this.options.idleTimeoutMs) {
+        this.options.logger.debug?.(`${this.options.name}: closing connection ${c.id}, idle for ${now - c.lastActivity} ms`);
+        c.close();
+      }
+    }
+  }
+
+  private failAll(reason: PoolFailureReason): void {
+    for (const [timer, d] of this.retryTimers) {
+      clearTimeout(timer);
+      this.options.fail(d, reason);
+    }
+    this.retryTimers.clear();
+    for (const d of this.queue.drainAll()) this.options.fail(d, reason);
+  }
+
+  private clearTimers(): void {
+    if (this.openTimer) clearTimeout(this.openTimer);
+    if (this.giveUpTimer) clearTimeout(this.giveUpTimer);
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    this.openTimer = this.giveUpTimer = this.idleTimer = undefined;
+  }
+}

@@ -217,6 +217,25 @@ describe('ConnectionPool', () => {
     expect(t.failed.at(-1)).toEqual(['late', 'Shutdown']);
   });
 
+  it('sends again, before close resolves, what a connection hands back while closing gracefully', async () => {
+    const t = setup({ maxConnections: 1 }, 5);
+    t.pool.offer(t.delivery('a'));
+    const c1 = await t.openNext();
+    c1.settle();
+    // As a binary connection does when an error response arrives after our FIN.
+    c1.close = () => {
+      c1.closed = true;
+      (t.pool as unknown as { listener: ConnectionListener }).listener.onClosed(c1, [t.delivery('late')]);
+    };
+    const closing = t.pool.close(2000);
+    const c2 = await t.openNext();
+    expect(c2.taken.map((d) => d.token)).toEqual(['late']);
+    c2.settle();
+    await closing;
+    expect(t.accepted).toEqual(['a', 'late']);
+    expect(t.failed).toEqual([]);
+  });
+
   it('closes a connection that has been idle for idleTimeoutMs', async () => {
     const t = setup({ idleTimeoutMs: 40 });
     t.pool.offer(t.delivery('a'));

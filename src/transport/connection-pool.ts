@@ -129,37 +129,43 @@ export class ConnectionPool {
 
   private async runClose(drainTimeoutMs: number): Promise<void> {
     if (this.idleTimer) clearInterval(this.idleTimer);
-    this.schedulePump();
+    this.idleTimer = undefined;
     let deadline: NodeJS.Timeout | undefined;
-    const drained = await Promise.race([
-      this.whenIdle().then(() => true),
-      new Promise<boolean>((resolve) => {
-        deadline = setTimeout(() => resolve(false), drainTimeoutMs);
-      }),
-    ]);
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      deadline = setTimeout(() => resolve('timeout'), drainTimeoutMs);
+    });
+    // Drain, then close the connections gracefully. A graceful close can hand work
+    // back (a binary error response arriving late): that work goes out again on a
+    // new connection, so loop until nothing comes back or the deadline passes.
+    let drained = false;
+    this.schedulePump();
+    while (!drained) {
+      if ((await Promise.race([this.whenIdle().then(() => 'idle' as const), timedOut])) === 'timeout') break;
+      const open = this.connections.slice();
+      if (open.length > 0) {
+        const allClosed = this.whenAllClosed();
+        for (const c of open) c.close();
+        if ((await Promise.race([allClosed.then(() => 'closed' as const), timedOut])) === 'timeout') break;
+      }
+      drained = this.isIdle() && this.connections.length === 0 && this.opening === 0;
+    }
     clearTimeout(deadline);
     this.drainDeadlinePassed = true;
+    this.clearTimers();
     if (!drained) {
       this.options.logger.warn(
         `${this.options.name}: drain timed out after ${drainTimeoutMs} ms; failing what is left with reason Shutdown`,
       );
     }
-    this.clearTimers();
     this.failAll('Shutdown');
-    const closing = this.connections.slice();
-    if (closing.length > 0) {
-      const allClosed = new Promise<void>((resolve) => this.closedWaiters.push(resolve));
-      for (const c of closing) (drained ? c.close() : c.destroy());
-      let graceTimer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((resolve) => {
-        graceTimer = setTimeout(resolve, Math.max(100, Math.min(2000, drainTimeoutMs)));
-      });
-      await Promise.race([allClosed, grace]);
-      clearTimeout(graceTimer);
-      // A connection that did not close in its grace time is cut; what it held fails.
-      for (const c of this.connections.slice()) c.destroy();
-    }
+    // What is still open is cut; whatever it held fails with Shutdown (handleClosed).
+    for (const c of this.connections.slice()) c.destroy();
     this.queue.releaseWaiters();
+  }
+
+  private whenAllClosed(): Promise<void> {
+    if (this.connections.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.closedWaiters.push(resolve));
   }
 
   private whenIdle(): Promise<void> {

@@ -1,0 +1,291 @@
+import { BinaryCommand, FRAME_HEADER_BYTES, FrameItem, ITEM_HEADER_BYTES } from './binary-frame.js';
+import { BINARY_MAX_TOKEN_BYTES } from './device-token.js';
+import { BinaryStatus } from './reasons.js';
+
+/** Payload limit of the binary interface since iOS 8. */
+export const BINARY_MAX_PAYLOAD_BYTES = 2048;
+
+/**
+ * Longest command-2 frame that could be five distinct items at their u16
+ * maximum; anything longer is refused before a byte of it is read.
+ */
+export const MAX_FRAME_DATA_BYTES = 2 * (ITEM_HEADER_BYTES + 0xffff) + (ITEM_HEADER_BYTES + 4) * 2 + ITEM_HEADER_BYTES + 1;
+
+export type FrameEvent =
+  | {
+      kind: 'notification';
+      command: 0 | 1 | 2;
+      /** 0 for command 0, and for a command-2 frame without item 3. */
+      identifier: number;
+      /** Command 1 always; command 2 when item 4 was sent. */
+      expiration?: number;
+      /** Command 2 when item 5 was sent. */
+      priority?: number;
+      tokenHex: string;
+      payload: Buffer;
+    }
+  | {
+      kind: 'malformed';
+      /** The status a gateway would answer with (2, 4, 5, 7, 128, ...). */
+      status: number;
+      /** The frame's identifier, 0 when it is not known. */
+      identifier: number;
+      detail: string;
+    };
+
+export interface NotificationFrameDecoderOptions {
+  /** Largest payload accepted, bytes. Default 2048 ({@link BINARY_MAX_PAYLOAD_BYTES}). */
+  maxPayloadBytes?: number;
+  /** Largest device token accepted, bytes. Default 100 ({@link BINARY_MAX_TOKEN_BYTES}). */
+  maxTokenBytes?: number;
+}
+
+const enum Step {
+  Command,
+  SimpleHeader,
+  EnhancedHeader,
+  Token,
+  PayloadLength,
+  Payload,
+  FrameLength,
+  ItemHeader,
+  ItemData,
+}
+
+/**
+ * Reads the notifications a client writes to a binary gateway (commands 0, 1
+ * and 2), for the mock server. Chunks may be split anywhere.
+ *
+ * A bad frame yields one `malformed` event carrying the status a gateway would
+ * send; the decoder is then finished (the gateway closes the connection) and
+ * further pushes return nothing. Memory stays bounded: only a token and a
+ * payload within the limits are ever buffered; oversized items are skipped
+ * (so a command-2 frame can still report its identifier) and impossible frame
+ * lengths are refused at once.
+ */
+export class NotificationFrameDecoder {
+  private readonly maxPayloadBytes: number;
+  private readonly maxTokenBytes: number;
+  private readonly scratch = Buffer.alloc(10);
+  private step = Step.Command;
+  /** Where the current field goes; null = skip it. */
+  private target: Buffer | null = this.scratch;
+  private need = 1;
+  private have = 0;
+  private done = false;
+
+  private command: 0 | 1 | 2 = 0;
+  private identifier = 0;
+  private expiration: number | undefined;
+  private priority: number | undefined;
+  private token: Buffer | undefined;
+  private payload: Buffer | undefined;
+  // Command 2 only.
+  private frameLeft = 0;
+  private itemId = 0;
+  private seenItems = 0;
+  private problem: { status: number; detail: string } | undefined;
+
+  constructor(options?: NotificationFrameDecoderOptions) {
+    this.maxPayloadBytes = options?.maxPayloadBytes ?? BINARY_MAX_PAYLOAD_BYTES;
+    this.maxTokenBytes = options?.maxTokenBytes ?? BINARY_MAX_TOKEN_BYTES;
+  }
+
+  /** True once a malformed frame was reported; the decoder reads nothing more. */
+  get finished(): boolean {
+    return this.done;
+  }
+
+  push(chunk: Uint8Array): FrameEvent[] {
+    const events: FrameEvent[] = [];
+    let i = 0;
+    while (i < chunk.length && !this.done) {
+      const n = Math.min(this.need - this.have, chunk.length - i);
+      if (this.target !== null) this.target.set(chunk.subarray(i, i + n), this.have);
+      this.have += n;
+      i += n;
+      if (this.have === this.need) this.fieldDone(events);
+    }
+    return events;
+  }
+
+  private expect(step: Step, need: number, target: Buffer | null = this.scratch): void {
+    this.step = step;
+    this.need = need;
+    this.have = 0;
+    this.target = target;
+  }
+
+  private fieldDone(events: FrameEvent[]): void {
+    const s = this.scratch;
+    switch (this.step) {
+      case Step.Command:
+        return this.startFrame(s[0]!, events);
+      case Step.SimpleHeader:
+        return this.tokenLength(s.readUInt16BE(0), events);
+      case Step.EnhancedHeader:
+        this.identifier = s.readUInt32BE(0);
+        this.expiration = s.readUInt32BE(4);
+        return this.tokenLength(s.readUInt16BE(8), events);
+      case Step.Token:
+        return this.expect(Step.PayloadLength, 2);
+      case Step.PayloadLength: {
+        const length = s.readUInt16BE(0);
+        if (length === 0) return this.malformed(events, BinaryStatus.MissingPayload, 'the payload is empty');
+        if (length > this.maxPayloadBytes) {
+          return this.malformed(events, BinaryStatus.InvalidPayloadSize, `the payload is ${length} bytes, the limit is ${this.maxPayloadBytes}`);
+        }
+        this.payload = Buffer.allocUnsafe(length);
+        return this.expect(Step.Payload, length, this.payload);
+      }
+      case Step.Payload:
+        return this.emit(events);
+      case Step.FrameLength: {
+        const length = s.readUInt32BE(0);
+        if (length > MAX_FRAME_DATA_BYTES) {
+          return this.malformed(events, BinaryStatus.ProtocolError, `frame length ${length} exceeds what five items can hold`);
+        }
+        this.frameLeft = length;
+        return this.nextItem(events);
+      }
+      case Step.ItemHeader:
+        return this.itemHeader(s[0]!, s.readUInt16BE(1), events);
+      case Step.ItemData:
+        return this.itemData(events);
+    }
+  }
+
+  private startFrame(command: number, events: FrameEvent[]): void {
+    this.identifier = 0;
+    this.expiration = undefined;
+    this.priority = undefined;
+    this.token = undefined;
+    this.payload = undefined;
+    this.seenItems = 0;
+    this.problem = undefined;
+    if (command === BinaryCommand.Simple) {
+      this.command = 0;
+      return this.expect(Step.SimpleHeader, 2);
+    }
+    if (command === BinaryCommand.Enhanced) {
+      this.command = 1;
+      return this.expect(Step.EnhancedHeader, 10);
+    }
+    if (command === BinaryCommand.Frame) {
+      this.command = 2;
+      return this.expect(Step.FrameLength, FRAME_HEADER_BYTES - 1);
+    }
+    this.malformed(events, BinaryStatus.ProtocolError, `unknown command ${command}`);
+  }
+
+  private tokenLength(length: number, events: FrameEvent[]): void {
+    if (length === 0) return this.malformed(events, BinaryStatus.MissingDeviceToken, 'the device token is empty');
+    if (length > this.maxTokenBytes) {
+      return this.malformed(events, BinaryStatus.InvalidTokenSize, `the device token is ${length} bytes, the limit is ${this.maxTokenBytes}`);
+    }
+    this.token = Buffer.allocUnsafe(length);
+    this.expect(Step.Token, length, this.token);
+  }
+
+  private nextItem(events: FrameEvent[]): void {
+    if (this.frameLeft === 0) return this.endFrame(events);
+    if (this.frameLeft < ITEM_HEADER_BYTES) {
+      return this.malformed(events, BinaryStatus.ProtocolError, `${this.frameLeft} stray bytes at the end of the frame`);
+    }
+    this.frameLeft -= ITEM_HEADER_BYTES;
+    this.expect(Step.ItemHeader, ITEM_HEADER_BYTES);
+  }
+
+  private itemHeader(id: number, length: number, events: FrameEvent[]): void {
+    if (length > this.frameLeft) {
+      return this.malformed(events, BinaryStatus.ProtocolError, `item ${id} of ${length} bytes runs past the end of the frame`);
+    }
+    this.frameLeft -= length;
+    this.itemId = id;
+    if (id >= FrameItem.DeviceToken && id <= FrameItem.Priority) {
+      const bit = 1 << id;
+      if ((this.seenItems & bit) !== 0) {
+        this.note(BinaryStatus.ProtocolError, `item ${id} appears twice`);
+        return this.skipOrNext(length, events);
+      }
+      this.seenItems |= bit;
+    }
+    switch (id) {
+      case FrameItem.DeviceToken:
+        if (length === 0) this.note(BinaryStatus.MissingDeviceToken, 'the device token is empty');
+        else if (length > this.maxTokenBytes) this.note(BinaryStatus.InvalidTokenSize, `the device token is ${length} bytes, the limit is ${this.maxTokenBytes}`);
+        else return this.expect(Step.ItemData, length, (this.token = Buffer.allocUnsafe(length)));
+        break;
+      case FrameItem.Payload:
+        if (length === 0) this.note(BinaryStatus.MissingPayload, 'the payload is empty');
+        else if (length > this.maxPayloadBytes) this.note(BinaryStatus.InvalidPayloadSize, `the payload is ${length} bytes, the limit is ${this.maxPayloadBytes}`);
+        else return this.expect(Step.ItemData, length, (this.payload = Buffer.allocUnsafe(length)));
+        break;
+      case FrameItem.Identifier:
+      case FrameItem.Expiration:
+        if (length === 4) return this.expect(Step.ItemData, 4);
+        this.note(BinaryStatus.ProtocolError, `item ${id} is ${length} bytes, expected 4`);
+        break;
+      case FrameItem.Priority:
+        if (length === 1) return this.expect(Step.ItemData, 1);
+        this.note(BinaryStatus.ProtocolError, `item 5 is ${length} bytes, expected 1`);
+        break;
+      default:
+        this.note(BinaryStatus.ProtocolError, `unknown item ${id}`);
+    }
+    this.skipOrNext(length, events);
+  }
+
+  private skipOrNext(length: number, events: FrameEvent[]): void {
+    if (length === 0) return this.nextItem(events);
+    this.expect(Step.ItemData, length, null);
+  }
+
+  private itemData(events: FrameEvent[]): void {
+    if (this.target === this.scratch) {
+      if (this.itemId === FrameItem.Identifier) this.identifier = this.scratch.readUInt32BE(0);
+      else if (this.itemId === FrameItem.Expiration) this.expiration = this.scratch.readUInt32BE(0);
+      else {
+        const priority = this.scratch[0]!;
+        if (priority === 10 || priority === 5 || priority === 1) this.priority = priority;
+        else this.note(BinaryStatus.ProtocolError, `priority ${priority} is not 10, 5 or 1`);
+      }
+    }
+    this.nextItem(events);
+  }
+
+  /** Remembers the first problem of a command-2 frame; it is reported when the frame ends, with the identifier. */
+  private note(status: number, detail: string): void {
+    this.problem ??= { status, detail };
+  }
+
+  private endFrame(events: FrameEvent[]): void {
+    if (this.problem !== undefined) return this.malformed(events, this.problem.status, this.problem.detail);
+    if (this.token === undefined) return this.malformed(events, BinaryStatus.MissingDeviceToken, 'the frame has no device token item');
+    if (this.payload === undefined) return this.malformed(events, BinaryStatus.MissingPayload, 'the frame has no payload item');
+    this.emit(events);
+  }
+
+  private emit(events: FrameEvent[]): void {
+    const event: FrameEvent = {
+      kind: 'notification',
+      command: this.command,
+      identifier: this.identifier,
+      tokenHex: this.token!.toString('hex'),
+      payload: this.payload!,
+    };
+    if (this.expiration !== undefined) event.expiration = this.expiration;
+    if (this.priority !== undefined) event.priority = this.priority;
+    events.push(event);
+    this.token = undefined;
+    this.payload = undefined;
+    this.expect(Step.Command, 1);
+  }
+
+  private malformed(events: FrameEvent[], status: number, detail: string): void {
+    this.done = true;
+    this.token = undefined;
+    this.payload = undefined;
+    events.push({ kind: 'malformed', status, identifier: this.identifier, detail });
+  }
+}

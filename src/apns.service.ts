@@ -1,0 +1,51 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { Observable } from 'rxjs';
+import type { ApnsNotification } from './codec/apns-notification.js';
+import type { ApnsClient, ApnsMessageSource, ApnsTokenSource } from './client/apns-client.js';
+import type { ApnsSendOptions, ApnsSendReport } from './client/apns-send-report.js';
+import type { ApnsDeliveryError } from './errors/apns-delivery.error.js';
+import type { ApnsFeedback } from './transport/delivery.js';
+import { APNS_CLIENT } from './apns.constants.js';
+
+/**
+ * What a Nest app injects to send pushes. A thin layer over `ApnsClient`
+ * whose lifecycle follows the app: on shutdown it drains (the `drainTimeoutMs`
+ * option), fails what is left with `Shutdown`, closes the connections and
+ * completes `errors$` and `feedback$`.
+ */
+@Injectable()
+export class ApnsService implements OnApplicationShutdown {
+  /** Every delivery that will not happen, exactly once, from every send. */
+  readonly errors$: Observable<ApnsDeliveryError>;
+  /** Tokens to stop sending to: feedback-service entries and HTTP/2 410 `Unregistered`. */
+  readonly feedback$: Observable<ApnsFeedback>;
+
+  constructor(@Inject(APNS_CLIENT) private readonly client: ApnsClient) {
+    this.errors$ = client.errors$;
+    this.feedback$ = client.feedback$;
+  }
+
+  /** The transport in use, from the options. */
+  get transport(): 'http2' | 'binary' {
+    return this.client.transportKind;
+  }
+
+  /** One notification to one or many devices. See `ApnsClient.send`. */
+  send(notification: ApnsNotification, tokens: ApnsTokenSource, options?: ApnsSendOptions): Promise<ApnsSendReport> {
+    return this.client.send(notification, tokens, options);
+  }
+
+  /** Personalised `{ token, notification }` messages. See `ApnsClient.sendMany`. */
+  sendMany(messages: ApnsMessageSource, options?: ApnsSendOptions): Promise<ApnsSendReport> {
+    return this.client.sendMany(messages, options);
+  }
+
+  /** Runs the feedback task now; resolves to the entries found (also emitted on `feedback$`). */
+  pollFeedback(): Promise<ApnsFeedback[]> {
+    return this.client.pollFeedback();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.close();
+  }
+}

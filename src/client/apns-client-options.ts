@@ -1,0 +1,151 @@
+import type { ApnsLogger } from '../transport/apns-logger.js';
+
+/**
+ * TLS material or a .p8 key: PEM text, DER or PEM bytes, or the path of a file
+ * holding either. A string is read as PEM when it contains `-----BEGIN`,
+ * otherwise as a file path.
+ */
+export type ApnsCredentialSource = string | Buffer;
+
+/** Provider-token (JWT) authentication, HTTP/2 only. */
+export interface ApnsProviderTokenOptions {
+  /** The .p8 signing key from the developer account (ES256, P-256): contents or file path. Required. */
+  key: ApnsCredentialSource;
+  /** The 10-character key id shown next to the key in the developer account. Required. */
+  keyId: string;
+  /** The 10-character team id of the developer account. Required. */
+  teamId: string;
+  /**
+   * Age at which the token is signed again, ms. Apple refuses tokens older than
+   * an hour and renewals more often than every 20 minutes, so the value is
+   * clamped to [20 min, 60 min). Default 3,000,000 (50 minutes).
+   */
+  refreshAfterMs?: number;
+}
+
+/** Retries of deliveries Apple says may be retried (429, 500, 503, GOAWAY, lost session). */
+export interface ApnsRetryOptions {
+  /** Total attempts per delivery, the first one included. Default 4. */
+  attempts?: number;
+  /** First retry delay, ms; doubles on each attempt, with full jitter. Default 100. */
+  baseDelayMs?: number;
+  /** Cap of one retry delay, ms; a longer `retry-after` from Apple still wins. Default 5000. */
+  maxDelayMs?: number;
+}
+
+/** Reconnection after a connection fails to open (normal replacements open at once). */
+export interface ApnsReconnectOptions {
+  /** First delay, ms; doubles on each failure, with full jitter. Default 250. */
+  baseDelayMs?: number;
+  /** Cap of one delay, ms. Default 30000. */
+  maxDelayMs?: number;
+  /**
+   * While no connection can be opened, queued deliveries wait this long before
+   * they fail with reason `ConnectionError`; a certificate problem fails them
+   * at once. Default 30000.
+   */
+  giveUpAfterMs?: number;
+}
+
+/** Settings only the legacy binary transport reads. */
+export interface ApnsBinaryOptions {
+  /** `frame` = command 2 (default), `enhanced` = command 1. Default `'frame'`. */
+  format?: 'frame' | 'enhanced';
+  /** Notifications kept per connection after writing, to resend after an error response. Default 10000. */
+  sentBufferSize?: number;
+  /**
+   * What happens to the notifications written in the last moments before a
+   * connection closes without an error response (nobody knows whether Apple
+   * processed them): `resend` them (at-least-once) or `fail` them with reason
+   * `ConnectionLost` (at-most-once). Default `'resend'`.
+   */
+  uncertainWindow?: 'resend' | 'fail';
+  /** How far back that uncertain window reaches, ms. Default 1000. */
+  uncertainWindowMs?: number;
+  /** Feedback service read: longest silence between bytes before the list counts as complete, ms. Default 5000. */
+  feedbackIdleTimeoutMs?: number;
+}
+
+/**
+ * Options of `ApnsClient` (and of `ApnsModule`, which adds `feedback`).
+ *
+ * One options object can switch transport: a field only one transport reads
+ * (`topic`, `token` or `port` on binary, `binary.*` on HTTP/2) is accepted and
+ * ignored by the other. Only real contradictions are errors.
+ */
+export interface ApnsClientOptions {
+  /**
+   * Provider protocol: `http2` (the provider API, what Apple runs today) or
+   * `binary` (the legacy gateway). Default `'http2'`.
+   */
+  transport?: 'http2' | 'binary';
+  /** Picks Apple's hosts: `sandbox` (development) or `production`. Default `'sandbox'`. */
+  environment?: 'sandbox' | 'production';
+  /**
+   * `'host:port'` of the send endpoint, replacing Apple's host (a test server,
+   * a legacy gateway). Default: `api[.sandbox].push.apple.com:443` (HTTP/2),
+   * `gateway[.sandbox].push.apple.com:2195` (binary).
+   */
+  gateway?: string;
+  /** `'host:port'` of the binary feedback service. Default `feedback[.sandbox].push.apple.com:2196`. */
+  feedbackGateway?: string;
+  /** HTTP/2 port on Apple's hosts: 443 or 2197 (for firewalls that block 443). Default 443. */
+  port?: 443 | 2197;
+  /**
+   * How HTTP/2 authenticates when both `token` and a certificate are set.
+   * Default: whichever one is configured (setting both without `auth` is an error).
+   */
+  auth?: 'token' | 'certificate';
+  /** Provider-token (JWT) authentication (HTTP/2 only). Default: none. */
+  token?: ApnsProviderTokenOptions;
+  /** Client certificate (PEM or DER): contents or file path. Default: none. */
+  cert?: ApnsCredentialSource;
+  /** Private key of `cert` (PEM or DER): contents or file path. Default: none. */
+  key?: ApnsCredentialSource;
+  /** Passphrase of an encrypted `key` or of `pfx`. Default: none. */
+  passphrase?: string;
+  /** PKCS#12 bundle (certificate + key), instead of `cert` + `key`: bytes or file path. Default: none. */
+  pfx?: ApnsCredentialSource;
+  /** Extra trusted CA certificate(s) (PEM or DER, contents or paths). Default: the system's roots. */
+  ca?: ApnsCredentialSource | ApnsCredentialSource[];
+  /** Verify the server certificate. `false` is for tests only and logs a warning. Default true. */
+  rejectUnauthorized?: boolean;
+  /** Default `apns-topic` (usually the bundle id) for notifications that set none. Default: none. */
+  topic?: string;
+  /** Most connections (binary) or HTTP/2 sessions in the pool, opened lazily. Default 4. */
+  maxConnections?: number;
+  /**
+   * Deliveries queued before `send` waits for room (backpressure; memory stays
+   * flat for any number of tokens). Default 10000.
+   */
+  queueSize?: number;
+  /** TCP connect + TLS handshake deadline, ms. Default 10000. */
+  connectTimeoutMs?: number;
+  /** Close a connection after this long without traffic, ms; 0 = never. Default 300000. */
+  idleTimeoutMs?: number;
+  /** HTTP/2: one request's deadline, ms, after which it is retried. Default 10000. */
+  requestTimeoutMs?: number;
+  /** HTTP/2: PING a session after this long without traffic, ms. Default 60000. */
+  pingIntervalMs?: number;
+  /** Retries of retryable rejections. Defaults: see `ApnsRetryOptions`. */
+  retry?: ApnsRetryOptions;
+  /** Reconnection after failed opens. Defaults: see `ApnsReconnectOptions`. */
+  reconnect?: ApnsReconnectOptions;
+  /** Binary transport settings. Defaults: see `ApnsBinaryOptions`. */
+  binary?: ApnsBinaryOptions;
+  /**
+   * How long `close()` lets queued and in-flight notifications finish, ms;
+   * what is left then fails with reason `Shutdown`. Default 5000.
+   */
+  drainTimeoutMs?: number;
+  /**
+   * Where the client logs (connection events, warnings). Messages never hold
+   * keys, JWTs or full device tokens. Default: warnings and errors on the console
+   * (the Nest module passes a Nest `Logger`).
+   */
+  logger?: ApnsLogger;
+  /** Source of randomness for jitter and apns-ids; pass a seeded one in tests. Default `Math.random`. */
+  random?: () => number;
+  /** Clock, ms since the epoch; pass a fixed one in tests. Default `Date.now`. */
+  now?: () => number;
+}

@@ -1,0 +1,132 @@
+import type { AcceptedInfo } from '../transport/delivery.js';
+import type { ApnsDeliveryError } from '../errors/apns-delivery.error.js';
+import type { ApnsDeliveryResult, ApnsSendReport } from './apns-send-report.js';
+import type { ClientDelivery } from './client-delivery.js';
+
+/**
+ * The accounting of one `send` / `sendMany` call: counts, results, and the
+ * promise the caller awaits. It settles once the input is read to its end (or
+ * cut off by `close()`) and every delivery taken from it has an outcome.
+ */
+export class SendBatch {
+  sent = 0;
+  accepted = 0;
+  failed = 0;
+  /** Deliveries without an outcome yet. */
+  pending = 0;
+  interrupted = false;
+  readonly results: ApnsDeliveryResult[] = [];
+  readonly done: Promise<ApnsSendReport>;
+  private sourceDone = false;
+  private settled = false;
+  private sourceError: { error: unknown } | undefined;
+  private resolve!: (report: ApnsSendReport) => void;
+  private reject!: (error: unknown) => void;
+
+  constructor(
+    private readonly listAccepted: boolean,
+    private readonly startedAt: number,
+    private readonly now: () => number,
+    private readonly onSettled: (batch: SendBatch) => void,
+  ) {
+    this.done = new Promise<ApnsSendReport>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  get isSettled(): boolean {
+    return this.settled;
+  }
+
+  /** A delivery was taken from the input. */
+  add(): void {
+    this.sent++;
+    this.pending++;
+  }
+
+  onAccepted(delivery: ClientDelivery, info: AcceptedInfo): void {
+    if (this.settled) return;
+    this.accepted++;
+    if (this.listAccepted) {
+      delivery.resultIndex = this.results.length;
+      this.results.push({
+        status: 'accepted',
+        token: delivery.token,
+        index: delivery.index,
+        apnsId: info.apnsId,
+        apnsUniqueId: info.apnsUniqueId,
+      });
+    }
+    this.pending--;
+    if (this.pending === 0 && this.sourceDone) this.settle();
+  }
+
+  /**
+   * `wasAccepted`: a binary delivery reported written, then rejected by Apple.
+   * While the batch is open the report moves it from accepted to failed; after
+   * it settled the failure reaches `errors$` only.
+   */
+  onFailed(delivery: ClientDelivery, error: ApnsDeliveryError, wasAccepted: boolean): void {
+    if (this.settled) return;
+    const result: ApnsDeliveryResult = { status: 'failed', token: delivery.token, index: delivery.index, error };
+    this.failed++;
+    if (wasAccepted) {
+      this.accepted--;
+      if (delivery.resultIndex >= 0) this.results[delivery.resultIndex] = result;
+      else this.results.push(result);
+      return;
+    }
+    this.results.push(result);
+    this.pending--;
+    if (this.pending === 0 && this.sourceDone) this.settle();
+  }
+
+  /** A delivery refused before reaching the transport: counted as sent and failed at once. */
+  onFailedLocally(token: string, index: number, error: ApnsDeliveryError): void {
+    if (this.settled) return;
+    this.sent++;
+    this.failed++;
+    this.results.push({ status: 'failed', token, index, error });
+  }
+
+  /** The input is read to its end, cut off by close (`interrupted`), or broke (`error`). */
+  finishSource(interrupted: boolean, error?: { error: unknown }): void {
+    if (interrupted) this.interrupted = true;
+    if (error !== undefined && this.sourceError === undefined) this.sourceError = error;
+    if (this.sourceDone) return;
+    this.sourceDone = true;
+    if (this.pending === 0) this.settle();
+  }
+
+  /**
+   * The transport closed and left deliveries of this batch without an outcome
+   * (a broken transport contract): settle anyway so no caller waits forever.
+   * Returns how many were left.
+   */
+  abandon(): number {
+    if (this.settled) return 0;
+    const left = this.pending;
+    this.interrupted = true;
+    this.sourceDone = true;
+    this.settle();
+    return left;
+  }
+
+  private settle(): void {
+    this.settled = true;
+    this.onSettled(this);
+    if (this.sourceError !== undefined) {
+      this.reject(this.sourceError.error);
+      return;
+    }
+    this.resolve({
+      sent: this.sent,
+      accepted: this.accepted,
+      failed: this.failed,
+      results: this.results,
+      interrupted: this.interrupted,
+      durationMs: Math.max(0, this.now() - this.startedAt),
+    });
+  }
+}

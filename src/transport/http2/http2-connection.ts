@@ -1,0 +1,560 @@
+import { randomUUID } from 'node:crypto';
+import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import { isIP } from 'node:net';
+import type { SecureClientSessionOptions } from 'node:http2';
+import { devicePath } from '../../codec/http2-request.js';
+import { parseHttp2Response } from '../../codec/http2-response.js';
+import { describeReason } from '../../codec/reasons.js';
+import { ApnsConnectionError } from '../../errors/apns-connection.error.js';
+import { ApnsDeliveryError } from '../../errors/apns-delivery.error.js';
+import type { TransportHooks } from '../apns-transport.js';
+import { backoffDelay } from '../backoff.js';
+import type { Delivery } from '../delivery.js';
+import type { ConnectionListener, PooledConnection } from '../pooled-connection.js';
+import type { TransportConfig } from '../transport-config.js';
+import type { ProviderToken } from './provider-token.js';
+import { toConnectionError } from './tls-connection-error.js';
+
+const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_NO_ERROR } = http2.constants;
+
+/**
+ * Most streams we keep open on one session whatever the server allows. HTTP/2's
+ * default is "unlimited" when a server sends no limit; Apple has been seen at
+ * 500–1,500. Beyond this, more streams only add session memory, not speed.
+ */
+export const MAX_STREAMS_PER_SESSION = 2000;
+
+/** Running totals shared by every session of one transport. */
+export interface Http2Counters {
+  /** Requests written (attempts), retries included. */
+  requests: number;
+  /** Retries scheduled (429, 5xx, resets, timeouts, ExpiredProviderToken). */
+  retries: number;
+  /** Requests that passed `requestTimeoutMs` without an answer. */
+  timeouts: number;
+  /** Streams reset before an answer (REFUSED_STREAM included). */
+  resets: number;
+  /** GOAWAY frames received. */
+  goaways: number;
+  /** Requests handed back because the server never processed them (above GOAWAY's last stream id). */
+  unprocessed: number;
+  /** Sessions closed because a PING went unanswered. */
+  pingTimeouts: number;
+}
+
+/** What every session of one transport shares. */
+export interface Http2ConnectionContext {
+  readonly config: TransportConfig;
+  readonly hooks: TransportHooks;
+  /** Present for token auth; absent for certificate auth. */
+  readonly token: ProviderToken | undefined;
+  readonly counters: Http2Counters;
+}
+
+/** Why a delivery was last sent again: its error names this if it runs out of attempts. */
+interface LastFailure {
+  reason: string;
+  status?: number;
+}
+
+/** One request on the wire. Listeners are shared functions that find it on the stream. */
+interface PendingRequest {
+  readonly conn: Http2Connection;
+  readonly delivery: Delivery;
+  readonly stream: ClientHttp2Stream;
+  /** The JWT it carried (token auth), to tell whether a 403 ExpiredProviderToken is about the current token. */
+  readonly jwt: string | undefined;
+  readonly sentAt: number;
+  status: number;
+  headers: IncomingHttpHeaders | undefined;
+  body: Buffer[] | undefined;
+  done: boolean;
+}
+
+const REQUEST = Symbol('apnsRequest');
+type TaggedStream = ClientHttp2Stream & { [REQUEST]: PendingRequest };
+
+// One set of listeners for every stream (no closure per request): `this` is the stream.
+function onStreamResponse(this: TaggedStream, headers: IncomingHttpHeaders): void {
+  const req = this[REQUEST];
+  req.status = Number(headers[':status']);
+  req.headers = headers;
+  // A 200 carries no body and is final: settle now rather than a tick later at 'end'.
+  if (req.status === 200) req.conn.onResponse(req);
+}
+function onStreamData(this: TaggedStream, chunk: Buffer): void {
+  const req = this[REQUEST];
+  if (req.done) return;
+  (req.body ??= []).push(chunk);
+}
+function onStreamEnd(this: TaggedStream): void {
+  const req = this[REQUEST];
+  if (!req.done && req.headers !== undefined) req.conn.onResponse(req);
+}
+function onStreamClose(this: TaggedStream): void {
+  const req = this[REQUEST];
+  if (!req.done) req.conn.onStreamLost(req, this.rstCode ?? NGHTTP2_NO_ERROR);
+}
+function ignoreStreamError(): void {
+  // 'close' follows with rstCode and decides; without a listener the error would crash the process.
+}
+
+const STATE_OPENING = 0;
+const STATE_OPEN = 1;
+/** GOAWAY received or close() called: no new streams, open ones finish. */
+const STATE_CLOSING = 2;
+const STATE_ENDED = 3;
+
+/**
+ * One `node:http2` client session to the provider API, driven by the pool.
+ *
+ * Keeps at most the server's current SETTINGS_MAX_CONCURRENT_STREAMS streams
+ * open, following changes on the live session. Every delivery written ends
+ * exactly once: accepted, failed (permanent rejection or attempts spent),
+ * handed to `onRetry` (429, 5xx, stream reset, timeout, ExpiredProviderToken,
+ * GOAWAY above last-stream-id), or handed back in `onClosed` when the session
+ * ends before it was answered.
+ *
+ * One timer per session sweeps request deadlines and sends a PING when the
+ * session has been quiet for `pingIntervalMs`; an unanswered PING destroys it.
+ */
+export class Http2Connection implements PooledConnection {
+  private state = STATE_OPENING;
+  private readonly requests = new Set<PendingRequest>();
+  private maxStreams = 1;
+  private lastHeard: number;
+  private pingSentAt = 0;
+  private pingOutstanding = false;
+  private closeCause: Error | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly endpoint: string;
+  private readonly requestTimeoutMs: number;
+  private readonly pingIntervalMs: number;
+  private readonly maxAttempts: number;
+  lastActivity: number;
+
+  /** Opens a session and resolves once the server's first SETTINGS arrived (the stream limit is known). */
+  static open(id: number, listener: ConnectionListener, context: Http2ConnectionContext): Promise<Http2Connection> {
+    const { config } = context;
+    const endpoint = `${config.endpoint.host}:${config.endpoint.port}`;
+    return new Promise((resolve, reject) => {
+      let session: ClientHttp2Session;
+      try {
+        session = http2.connect(authorityOf(config), sessionOptions(config));
+      } catch (error) {
+        // Bad key, wrong passphrase, unreadable PKCS#12: thrown while building the TLS context.
+        reject(toConnectionError(endpoint, error));
+        return;
+      }
+      const conn = new Http2Connection(id, listener, context, session, endpoint);
+      let settled = false;
+      const finish = (error?: Error): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        session.off('remoteSettings', onReady);
+        if (error === undefined) {
+          conn.start();
+          resolve(conn);
+        } else {
+          conn.abandon();
+          reject(toConnectionError(endpoint, error));
+        }
+      };
+      const onReady = (): void => {
+        // The first SETTINGS follows the TLS handshake; 'connect' alone does not tell the stream limit.
+        if (!session.connecting) finish();
+        else session.once('connect', () => finish());
+      };
+      const deadline = setTimeout(
+        () => finish(new ApnsConnectionError(endpoint, 'CONNECT_TIMEOUT', `no HTTP/2 session within ${config.connectTimeoutMs} ms`)),
+        config.connectTimeoutMs,
+      );
+      session.once('remoteSettings', onReady);
+      session.once('error', (error: Error) => finish(error));
+      session.once('close', () => finish(conn.closeCause ?? new ApnsConnectionError(endpoint, 'ECONNRESET', 'the session closed before it was ready')));
+    });
+  }
+
+  private constructor(
+    readonly id: number,
+    private readonly listener: ConnectionListener,
+    private readonly context: Http2ConnectionContext,
+    private readonly session: ClientHttp2Session,
+    endpoint: string,
+  ) {
+    const { config } = context;
+    this.endpoint = endpoint;
+    this.requestTimeoutMs = config.requestTimeoutMs;
+    this.pingIntervalMs = config.pingIntervalMs;
+    this.maxAttempts = Math.max(1, config.retry.attempts);
+    this.lastActivity = this.lastHeard = config.now();
+    // Listeners for the whole life of the session; 'error' first so nothing can crash the process.
+    session.on('error', (error: Error) => {
+      this.closeCause ??= toConnectionError(this.endpoint, error);
+    });
+    session.on('remoteSettings', (settings) => this.onSettings(settings.maxConcurrentStreams));
+    session.on('goaway', (code: number, lastStreamId: number, data?: Buffer) => this.onGoaway(code, lastStreamId, data));
+    session.on('close', () => this.onSessionClose());
+    session.on('frameError', (type: number, code: number, streamId: number) => {
+      this.context.config.logger.debug?.(`http2: session ${this.id}: frame error type ${type} code ${code} on stream ${streamId}`);
+    });
+  }
+
+  get available(): number {
+    if (this.state !== STATE_OPEN) return 0;
+    const room = this.maxStreams - this.requests.size;
+    return room > 0 ? room : 0;
+  }
+
+  get inFlight(): number {
+    return this.requests.size;
+  }
+
+  write(d: Delivery): void {
+    if (d.attempts >= this.maxAttempts) {
+      this.failExhausted(d);
+      return;
+    }
+    const { config, token, counters } = this.context;
+    d.apnsId ??= randomUUID();
+    const jwt = token?.current();
+    const headers: OutgoingHttpHeaders = {
+      ':method': 'POST',
+      ':path': devicePath(d.tokenHex),
+      ...d.message.headers,
+      'apns-id': d.apnsId,
+    };
+    if (jwt !== undefined) headers.authorization = `bearer ${jwt}`;
+    // Apple asks for :path and authorization as literals never indexed (its HPACK table is small).
+    (headers as Record<symbol, unknown>)[http2.sensitiveHeaders] = SENSITIVE;
+    let stream: ClientHttp2Stream;
+    try {
+      stream = this.session.request(headers, REQUEST_OPTIONS);
+    } catch (error) {
+      // The session died under us (or ran out of stream ids): nothing was sent; hand it back with the rest.
+      const back: PendingRequest = { conn: this, delivery: d, stream: undefined as never, jwt, sentAt: 0, status: 0, headers: undefined, body: undefined, done: false };
+      this.requests.add(back);
+      this.destroy(toConnectionError(this.endpoint, error));
+      return;
+    }
+    d.attempts++;
+    counters.requests++;
+    const now = config.now();
+    this.lastActivity = now;
+    const req: PendingRequest = { conn: this, delivery: d, stream, jwt, sentAt: now, status: 0, headers: undefined, body: undefined, done: false };
+    (stream as TaggedStream)[REQUEST] = req;
+    this.requests.add(req);
+    stream.on('response', onStreamResponse);
+    stream.on('data', onStreamData);
+    stream.on('end', onStreamEnd);
+    stream.on('close', onStreamClose);
+    stream.on('error', ignoreStreamError);
+    stream.end(d.message.payload);
+  }
+
+  flush(): void {
+    // node:http2 already coalesces the frames written in one tick into few socket writes.
+  }
+
+  close(): void {
+    if (this.state === STATE_ENDED) return;
+    this.state = STATE_CLOSING;
+    // Graceful: node lets open streams finish, then emits 'close' (→ onClosed).
+    if (!this.session.closed) this.session.close();
+    else if (this.session.destroyed) this.onSessionClose();
+  }
+
+  destroy(cause?: Error): void {
+    if (this.state === STATE_ENDED) return;
+    if (cause !== undefined) this.closeCause ??= cause;
+    this.session.destroy();
+    // Report at once: the pool may be cutting connections at its drain deadline.
+    this.onSessionClose();
+  }
+
+  /** Called by the stream listeners once a complete answer is in. */
+  onResponse(req: PendingRequest): void {
+    if (req.done) return;
+    this.finish(req);
+    const d = req.delivery;
+    const now = this.context.config.now();
+    this.lastActivity = this.lastHeard = now;
+    if (req.status === 200) {
+      const h = req.headers!;
+      d.sink.accepted(d, { apnsId: headerValue(h['apns-id']) ?? d.apnsId, apnsUniqueId: headerValue(h['apns-unique-id']) });
+      this.afterSettle();
+      return;
+    }
+    const body = req.body === undefined ? EMPTY : req.body.length === 1 ? req.body[0]! : Buffer.concat(req.body);
+    const result = parseHttp2Response(req.status, req.headers!, body, now);
+    if (result.ok) {
+      d.sink.accepted(d, { apnsId: result.apnsId ?? d.apnsId, apnsUniqueId: result.apnsUniqueId });
+      this.afterSettle();
+      return;
+    }
+    const { reason, status } = result;
+    const apnsId = result.apnsId ?? d.apnsId;
+    if (reason === 'ExpiredProviderToken' && req.jwt !== undefined && this.context.token !== undefined) {
+      // One new signature for however many requests failed with the same old token.
+      if (this.context.token.renewAfterRejection(req.jwt)) {
+        this.retry(d, { reason, status }, 'now');
+      } else {
+        this.fail(d, reason, status, true, 'Apple keeps calling fresh provider tokens expired: check the system clock.', { apnsId });
+      }
+      this.afterSettle();
+      return;
+    }
+    if (result.retryable) {
+      this.retry(d, { reason, status }, result.retryAfterMs);
+      // The server is going away: stop putting streams on it; the pool opens another session.
+      if (reason === 'Shutdown') this.close();
+      this.afterSettle();
+      return;
+    }
+    const info = describeReason(reason);
+    this.fail(d, reason, status, false, info?.advice, { apnsId, timestamp: result.timestamp });
+    if (result.timestamp !== undefined && status === 410) {
+      this.context.hooks.onFeedback({ token: d.tokenHex, timestamp: result.timestamp });
+    }
+    this.afterSettle();
+  }
+
+  /** A stream closed without a complete answer: reset by the server, cancelled, or the session went down. */
+  onStreamLost(req: PendingRequest, rstCode: number): void {
+    if (req.done) return;
+    // The session is ending: what it did not answer goes back through onClosed, sent again at once elsewhere.
+    if (this.state === STATE_ENDED || this.session.destroyed) return;
+    if (this.state === STATE_CLOSING && rstCode !== NGHTTP2_REFUSED_STREAM) return;
+    this.finish(req);
+    this.context.counters.resets++;
+    // REFUSED_STREAM means the server never processed it (limit lowered, GOAWAY): no reason to wait.
+    const refused = rstCode === NGHTTP2_REFUSED_STREAM;
+    if (refused) this.context.counters.unprocessed++;
+    this.retry(req.delivery, { reason: refused ? 'StreamRefused' : `StreamReset(${rstName(rstCode)})` }, refused ? 'now' : undefined);
+    this.afterSettle();
+  }
+
+  private start(): void {
+    this.state = STATE_OPEN;
+    this.maxStreams = clampStreams(this.session.remoteSettings.maxConcurrentStreams);
+    const shortest = Math.min(this.requestTimeoutMs > 0 ? this.requestTimeoutMs : Infinity, this.pingIntervalMs > 0 ? this.pingIntervalMs : Infinity);
+    if (Number.isFinite(shortest)) {
+      this.timer = setInterval(() => this.sweep(), Math.max(10, Math.min(1000, Math.floor(shortest / 4))));
+      this.timer.unref();
+    }
+  }
+
+  /** The open attempt failed or timed out: tear down without reporting (nothing was written). */
+  private abandon(): void {
+    this.state = STATE_ENDED;
+    if (!this.session.destroyed) this.session.destroy();
+  }
+
+  private onSettings(limit: number | undefined): void {
+    const before = this.maxStreams;
+    this.maxStreams = clampStreams(limit);
+    if (this.state === STATE_OPEN && this.maxStreams > before) this.listener.onAvailable(this);
+  }
+
+  private onGoaway(code: number, lastStreamId: number, data: Buffer | undefined): void {
+    const { counters, config } = this.context;
+    counters.goaways++;
+    if (this.state === STATE_OPEN || this.state === STATE_OPENING) this.state = STATE_CLOSING;
+    config.logger.debug?.(`http2: session ${this.id} got GOAWAY ${rstName(code)} (last stream ${lastStreamId})${goawayReason(data)}`);
+    // Streams above lastStreamId were never processed: send them again now, on another session.
+    for (const req of [...this.requests]) {
+      const streamId = req.stream?.id;
+      if (streamId !== undefined && streamId > lastStreamId) {
+        this.finish(req);
+        counters.unprocessed++;
+        this.retry(req.delivery, { reason: 'GoAway' }, 'now');
+      }
+    }
+    if (code !== NGHTTP2_NO_ERROR) this.closeCause ??= new ApnsConnectionError(this.endpoint, 'GOAWAY', `the server sent GOAWAY ${rstName(code)}${goawayReason(data)}`);
+  }
+
+  private onSessionClose(): void {
+    if (this.state === STATE_ENDED) return;
+    this.state = STATE_ENDED;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const unfinished: Delivery[] = [];
+    for (const req of this.requests) {
+      req.done = true;
+      // Sent but unanswered: the server may or may not have processed it. Resending is the only way
+      // not to lose it (at-least-once); the same apns-id lets Apple's logs tie the two together.
+      const d = req.delivery;
+      if (req.stream !== undefined) d.transportState = { reason: 'ConnectionLost' } satisfies LastFailure;
+      unfinished.push(d);
+    }
+    this.requests.clear();
+    this.listener.onClosed(this, unfinished, this.closeCause);
+  }
+
+  /** One timer per session: request deadlines and the idle PING. */
+  private sweep(): void {
+    if (this.state === STATE_ENDED) return;
+    const now = this.context.config.now();
+    if (this.requestTimeoutMs > 0 && this.requests.size > 0) {
+      // Insertion order is send order, so the first request still within its deadline ends the scan.
+      let expired: PendingRequest[] | undefined;
+      for (const req of this.requests) {
+        if (now - req.sentAt < this.requestTimeoutMs) break;
+        (expired ??= []).push(req);
+      }
+      if (expired !== undefined) {
+        for (const req of expired) {
+          this.finish(req);
+          this.context.counters.timeouts++;
+          if (!req.stream.destroyed) req.stream.close(NGHTTP2_CANCEL);
+          this.retry(req.delivery, { reason: 'RequestTimeout' });
+        }
+        this.afterSettle();
+      }
+    }
+    if (this.pingIntervalMs <= 0 || this.state !== STATE_OPEN) return;
+    if (this.pingOutstanding) {
+      const limit = Math.max(this.pingIntervalMs, this.requestTimeoutMs > 0 ? this.requestTimeoutMs : 0);
+      if (now - this.pingSentAt >= limit) {
+        this.context.counters.pingTimeouts++;
+        this.context.config.logger.warn(`http2: session ${this.id} to ${this.endpoint} did not answer a PING within ${limit} ms; replacing it`);
+        this.destroy(new ApnsConnectionError(this.endpoint, 'PING_TIMEOUT', `no PING acknowledgement within ${limit} ms`));
+      }
+      return;
+    }
+    if (now - Math.max(this.lastActivity, this.lastHeard) >= this.pingIntervalMs) {
+      this.pingOutstanding = true;
+      this.pingSentAt = now;
+      try {
+        const sent = this.session.ping((error) => {
+          this.pingOutstanding = false;
+          if (error === null) this.lastHeard = this.context.config.now();
+        });
+        if (!sent) this.pingOutstanding = false;
+      } catch {
+        // Session on its way down: its 'close' does the rest.
+        this.pingOutstanding = false;
+      }
+    }
+  }
+
+  private finish(req: PendingRequest): void {
+    req.done = true;
+    this.requests.delete(req);
+  }
+
+  /** A stream slot came free: let the pool fill it (or finish a graceful close). */
+  private afterSettle(): void {
+    if (this.state === STATE_OPEN) this.listener.onAvailable(this);
+  }
+
+  /** `delayMs` undefined = backoff with jitter; a number = at least that (retry-after); 'now' = never processed, resend at once. */
+  private retry(d: Delivery, why: LastFailure, delayMs?: number | 'now'): void {
+    d.transportState = why;
+    if (d.attempts >= this.maxAttempts) {
+      this.failExhausted(d);
+      return;
+    }
+    const { retry, random } = this.context.config;
+    // Apple's retry-after wins when it asks for longer than our own schedule.
+    const delay = delayMs === 'now' ? 0 : Math.max(backoffDelay(d.attempts - 1, retry.baseDelayMs, retry.maxDelayMs, random), delayMs ?? 0);
+    this.context.counters.retries++;
+    this.listener.onRetry(d, delay);
+  }
+
+  private failExhausted(d: Delivery): void {
+    const last = (d.transportState as LastFailure | undefined) ?? { reason: 'ConnectionLost' };
+    const info = describeReason(last.reason);
+    const advice = `Sent ${d.attempts} time(s), retried ${Math.max(0, d.attempts - 1)} time(s); giving up.${info ? ` ${info.advice}` : ''}`;
+    this.fail(d, last.reason, last.status, true, advice, { apnsId: d.apnsId });
+  }
+
+  private fail(d: Delivery, reason: string, status: number | undefined, retryable: boolean, advice: string | undefined, extra: { apnsId?: string; timestamp?: Date }): void {
+    d.sink.failed(
+      d,
+      new ApnsDeliveryError({
+        token: d.token,
+        notification: d.message.notification,
+        reason,
+        status,
+        source: 'http2',
+        retryable,
+        attempts: d.attempts,
+        apnsId: extra.apnsId,
+        timestamp: extra.timestamp,
+        advice,
+      }),
+    );
+  }
+}
+
+const SENSITIVE = Object.freeze([':path', 'authorization']);
+const REQUEST_OPTIONS = { endStream: false } as const;
+const EMPTY = Buffer.alloc(0);
+
+function clampStreams(limit: number | undefined): number {
+  if (limit === undefined || !Number.isFinite(limit)) return MAX_STREAMS_PER_SESSION;
+  return Math.max(0, Math.min(MAX_STREAMS_PER_SESSION, limit));
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function authorityOf(config: TransportConfig): string {
+  const { host, port } = config.endpoint;
+  return `https://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+}
+
+function sessionOptions(config: TransportConfig): SecureClientSessionOptions {
+  const { tls, endpoint } = config;
+  const options: SecureClientSessionOptions = {
+    rejectUnauthorized: tls.rejectUnauthorized,
+    // Until the server's SETTINGS arrive, assume one stream (Apple's rule before a valid token is seen).
+    peerMaxConcurrentStreams: 1,
+    // 1,000+ open streams with 4–5 KB bodies outgrow node's 10 MB default.
+    maxSessionMemory: 64,
+    settings: { enablePush: false },
+  };
+  if (tls.ca !== undefined) options.ca = tls.ca;
+  if (tls.cert !== undefined) options.cert = tls.cert;
+  if (tls.key !== undefined) options.key = tls.key;
+  if (tls.pfx !== undefined) options.pfx = tls.pfx;
+  if (tls.passphrase !== undefined) options.passphrase = tls.passphrase;
+  if (isIP(endpoint.host) === 0) options.servername = endpoint.host;
+  return options;
+}
+
+const ERROR_CODE_NAMES = Object.freeze([
+  'NO_ERROR',
+  'PROTOCOL_ERROR',
+  'INTERNAL_ERROR',
+  'FLOW_CONTROL_ERROR',
+  'SETTINGS_TIMEOUT',
+  'STREAM_CLOSED',
+  'FRAME_SIZE_ERROR',
+  'REFUSED_STREAM',
+  'CANCEL',
+  'COMPRESSION_ERROR',
+  'CONNECT_ERROR',
+  'ENHANCE_YOUR_CALM',
+  'INADEQUATE_SECURITY',
+  'HTTP_1_1_REQUIRED',
+]);
+
+/** HTTP/2 error code name (RFC 9113 §7) for log lines and reasons. */
+function rstName(code: number): string {
+  return ERROR_CODE_NAMES[code] ?? `0x${code.toString(16)}`;
+}
+
+function goawayReason(data: Buffer | undefined): string {
+  if (data === undefined || data.length === 0) return '';
+  try {
+    const parsed: unknown = JSON.parse(data.toString('utf8'));
+    const reason = (parsed as { reason?: unknown } | null)?.reason;
+    return typeof reason === 'string' ? `: ${reason.slice(0, 100)}` : '';
+  } catch {
+    return '';
+  }
+}

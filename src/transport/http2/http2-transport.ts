@@ -1,0 +1,95 @@
+import { ApnsDeliveryError } from '../../errors/apns-delivery.error.js';
+import type { ApnsTransport, TransportHooks } from '../apns-transport.js';
+import { ConnectionPool, type ConnectionPoolStats, type PoolFailureReason } from '../connection-pool.js';
+import type { ApnsFeedback, Delivery } from '../delivery.js';
+import type { TransportConfig } from '../transport-config.js';
+import { Http2Connection, type Http2ConnectionContext, type Http2Counters } from './http2-connection.js';
+import { ProviderToken } from './provider-token.js';
+
+/** Pool figures plus what the HTTP/2 sessions counted. */
+export interface Http2TransportStats extends ConnectionPoolStats, Readonly<Http2Counters> {
+  /** Provider tokens signed so far (0 with certificate auth): a renewal storm would show here. */
+  tokenSignatures: number;
+}
+
+const ADVICE: Record<PoolFailureReason, string> = {
+  Shutdown: 'The client was closed before this notification could be sent.',
+  ConnectionError: 'No HTTP/2 session to APNs could be opened: see the cause.',
+};
+
+/**
+ * The HTTP/2 provider API transport: a pool of `Http2Connection` sessions
+ * behind one bounded queue, with one provider token (token auth) shared by
+ * every session, or the client certificate on every TLS session.
+ *
+ * 410 answers go to `hooks.onFeedback` as well as to the delivery's sink, so
+ * `pollFeedback()` has nothing to read and resolves to `[]`.
+ */
+export class Http2Transport implements ApnsTransport {
+  private readonly pool: ConnectionPool;
+  private readonly token: ProviderToken | undefined;
+  private readonly counters: Http2Counters = {
+    requests: 0,
+    retries: 0,
+    timeouts: 0,
+    resets: 0,
+    goaways: 0,
+    unprocessed: 0,
+    pingTimeouts: 0,
+  };
+
+  constructor(config: TransportConfig, hooks: TransportHooks) {
+    this.token = config.token === undefined ? undefined : new ProviderToken(config.token, config.now);
+    const context: Http2ConnectionContext = { config, hooks, token: this.token, counters: this.counters };
+    this.pool = new ConnectionPool((id, listener) => Http2Connection.open(id, listener, context), {
+      name: 'http2',
+      endpoint: `${config.endpoint.host}:${config.endpoint.port}`,
+      maxConnections: config.maxConnections,
+      queueSize: config.queueSize,
+      idleTimeoutMs: config.idleTimeoutMs,
+      reconnect: config.reconnect,
+      logger: config.logger,
+      random: config.random,
+      now: config.now,
+      fail: (delivery, reason, cause) => Http2Transport.fail(delivery, reason, cause),
+    });
+  }
+
+  offer(delivery: Delivery): boolean {
+    return this.pool.offer(delivery);
+  }
+
+  whenWritable(): Promise<void> {
+    return this.pool.whenWritable();
+  }
+
+  /** HTTP/2 reports gone devices in-band (410), through `hooks.onFeedback`. */
+  pollFeedback(): Promise<ApnsFeedback[]> {
+    return Promise.resolve([]);
+  }
+
+  close(drainTimeoutMs: number): Promise<void> {
+    return this.pool.close(drainTimeoutMs);
+  }
+
+  get stats(): Http2TransportStats {
+    return { ...this.pool.stats, ...this.counters, tokenSignatures: this.token?.signatures ?? 0 };
+  }
+
+  private static fail(delivery: Delivery, reason: PoolFailureReason, cause?: Error): void {
+    delivery.sink.failed(
+      delivery,
+      new ApnsDeliveryError({
+        token: delivery.token,
+        notification: delivery.message.notification,
+        reason,
+        source: 'http2',
+        retryable: reason === 'ConnectionError',
+        attempts: delivery.attempts,
+        apnsId: delivery.apnsId,
+        advice: ADVICE[reason],
+        cause,
+      }),
+    );
+  }
+}

@@ -1,3 +1,7 @@
 // nest-apns/testing: the mock APNs server and its credentials, for your own tests.
-// Filled in by the mock server issue.
-export {};
+export { MockApnsServer } from './mock-apns-server.js';
+export type { MockApnsServerOptions } from './mock-apns-server.options.js';
+export { MockFaults } from './mock-faults.js';
+export type { MockAcceptedNotification, MockCounters, MockRejection } from './mock-records.js';
+export { testCredentials, writeTestCredentials } from './test-credentials.js';
+export type { MockApnsCredentials } from './test-credentials.js';

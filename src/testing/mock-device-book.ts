@@ -1,0 +1,48 @@
+/** How the mock answers one device token. */
+export type DeviceScript =
+  | { readonly kind: 'invalid' }
+  | { readonly kind: 'reject'; readonly status: number; readonly reason: string; readonly timestamp?: number }
+  | { readonly kind: 'unregistered'; readonly timestamp: number };
+
+function key(token: string): string {
+  return token.toLowerCase();
+}
+
+/**
+ * Per-token scripts (invalid, rejected, unregistered) and the feedback list.
+ * Tokens are hex, case-insensitive; the last script set for a token wins.
+ */
+export class MockDeviceBook {
+  private scripts = new Map<string, DeviceScript>();
+  private feedback: Array<{ token: string; seconds: number }> = [];
+
+  set(token: string, script: DeviceScript | undefined): void {
+    if (script === undefined) this.scripts.delete(key(token));
+    else this.scripts.set(key(token), script);
+  }
+
+  /** `tokenHex` must already be lowercase. */
+  get(tokenHex: string): DeviceScript | undefined {
+    return this.scripts.size === 0 ? undefined : this.scripts.get(tokenHex);
+  }
+
+  queueFeedback(token: string, timestamp: Date): void {
+    this.feedback.push({ token: key(token), seconds: Math.floor(timestamp.getTime() / 1000) });
+  }
+
+  /** The feedback list, emptied: Apple clears it once read. */
+  takeFeedback(): Array<{ token: string; seconds: number }> {
+    const list = this.feedback;
+    this.feedback = [];
+    return list;
+  }
+
+  get pendingFeedback(): number {
+    return this.feedback.length;
+  }
+
+  clear(): void {
+    this.scripts.clear();
+    this.feedback = [];
+  }
+}

@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
+import type { ApnsLogger } from './transport/apns-logger.js';
 import type { ApnsFeedback } from './transport/delivery.js';
 import { APNS_RESOLVED_OPTIONS } from './apns.constants.js';
 import { feedbackJobNameTaken, feedbackJobScheduled, feedbackPolled, feedbackTickFailed, feedbackTickOnHttp2 } from './apns.messages.js';
@@ -17,8 +18,8 @@ import { ApnsService } from './apns.service.js';
  */
 @Injectable()
 export class ApnsFeedbackScheduler implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('ApnsFeedback');
   private readonly job: CronJob | undefined;
+  private readonly logger: ApnsLogger;
   private registered = false;
 
   constructor(
@@ -26,6 +27,7 @@ export class ApnsFeedbackScheduler implements OnApplicationBootstrap, OnModuleDe
     private readonly apns: ApnsService,
     @Optional() private readonly registry?: SchedulerRegistry,
   ) {
+    this.logger = options.client.config.logger;
     const schedule = options.feedback;
     if (schedule === false) return;
     this.job = CronJob.from({
@@ -53,7 +55,7 @@ export class ApnsFeedbackScheduler implements OnApplicationBootstrap, OnModuleDe
   onApplicationBootstrap(): void {
     if (!this.job || this.options.feedback === false) return;
     this.job.start();
-    this.logger.debug(feedbackJobScheduled(this.options.feedback.name, this.options.feedback.cron, this.registered));
+    this.logger.debug?.(feedbackJobScheduled(this.options.feedback.name, this.options.feedback.cron, this.registered));
   }
 
   onModuleDestroy(): void {
@@ -75,7 +77,7 @@ export class ApnsFeedbackScheduler implements OnApplicationBootstrap, OnModuleDe
    */
   async tick(): Promise<ApnsFeedback[]> {
     if (this.options.client.transport === 'http2') {
-      this.logger.debug(feedbackTickOnHttp2());
+      this.logger.debug?.(feedbackTickOnHttp2());
       return [];
     }
     try {

@@ -47,8 +47,11 @@ export function connectTls(port: number, cert: ClientCert = 'valid', extra: Conn
   });
 }
 
-/** Resolves with the error a TLS connection ends with (handshake refused, reset, ...), or rejects if it works. */
-export function expectTlsFailure(port: number, cert: ClientCert, extra: ConnectionOptions = {}): Promise<Error> {
+/**
+ * Resolves with the message of the error a TLS connection ends with (handshake
+ * refused, reset, closed right after the handshake), or rejects if it works.
+ */
+export function expectTlsFailure(port: number, cert: ClientCert, extra: ConnectionOptions = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = tlsConnect({
       host: '127.0.0.1',
@@ -63,7 +66,7 @@ export function expectTlsFailure(port: number, cert: ClientCert, extra: Connecti
     // With TLS 1.3 the server's verdict on a client certificate comes after the client's handshake ends.
     socket.on('secureConnect', () => socket.write(Buffer.alloc(0)));
     socket.on('data', () => undefined);
-    socket.on('close', () => (failure ? resolve(failure) : reject(new Error('the connection closed without an error'))));
+    socket.on('close', () => (failure ? resolve(failure.message) : reject(new Error('the connection closed without an error'))));
     socket.on('end', () => (failure ??= new Error('closed by the server')));
   });
 }

@@ -31,7 +31,12 @@ export interface MockApnsServerOptions {
    * counters still count. Default true.
    */
   recordAccepted?: boolean;
-  /** Highest TLS version offered on every port (`'TLSv1.2'` makes client-certificate failures surface during the handshake). Default `'TLSv1.3'`. */
+  /**
+   * Highest TLS version offered on every port. Either way a refused client
+   * certificate shows on the client as a connection closed right after the
+   * handshake (node checks it after the handshake, without a TLS alert).
+   * Default `'TLSv1.3'`.
+   */
   maxTlsVersion?: 'TLSv1.2' | 'TLSv1.3';
   /** Largest binary payload in bytes (status 7 above it). Default 2048 (iOS 8 and later). */
   binaryMaxPayloadBytes?: number;

@@ -1,0 +1,87 @@
+import { MockApnsServer } from '../src/testing/index.js';
+import { connectTls, expectTlsFailure, TOKEN, TOKEN_2 } from './mock-test-clients.js';
+
+/** One tuple written out by hand: u32 BE seconds, u16 BE token length, token bytes. */
+function tuple(seconds: number, tokenHex: string): Buffer {
+  const token = Buffer.from(tokenHex, 'hex');
+  const head = Buffer.alloc(6);
+  head.writeUInt32BE(seconds, 0);
+  head.writeUInt16BE(token.length, 4);
+  return Buffer.concat([head, token]);
+}
+
+describe('MockApnsServer feedback service', () => {
+  let mock: MockApnsServer;
+
+  afterEach(async () => {
+    await mock.stop();
+  });
+
+  it('serves the queued tuples, closes, and has forgotten them on the next connection', async () => {
+    mock = await MockApnsServer.start();
+    mock.queueFeedback(TOKEN.toUpperCase(), new Date('2024-01-02T03:04:05.678Z'));
+    mock.queueFeedback(TOKEN_2, new Date(1_000_000_000_000));
+    expect(mock.pendingFeedback).toBe(2);
+    const first = await connectTls(mock.feedbackPort);
+    const bytes = await first.closed;
+    expect(bytes).toEqual(Buffer.concat([tuple(1704164645, TOKEN), tuple(1_000_000_000, TOKEN_2)]));
+    expect(bytes.subarray(0, 6)).toEqual(Buffer.from([0x65, 0x93, 0x7d, 0x25, 0x00, 0x20]));
+    expect(mock.pendingFeedback).toBe(0);
+    const second = await connectTls(mock.feedbackPort);
+    expect(await second.closed).toEqual(Buffer.alloc(0));
+    expect(mock.counters).toMatchObject({ feedbackConnections: 2, feedbackTuples: 2 });
+  });
+
+  it('keeps tokens of any length', async () => {
+    mock = await MockApnsServer.start();
+    const long = 'ab'.repeat(100);
+    mock.queueFeedback(long, new Date(5000));
+    const c = await connectTls(mock.feedbackPort);
+    expect(await c.closed).toEqual(tuple(5, long));
+  });
+
+  it('writes in chunks of feedbackChunkSize bytes', async () => {
+    mock = await MockApnsServer.start({ feedbackChunkSize: 5 });
+    for (let i = 0; i < 3; i++) mock.queueFeedback(TOKEN, new Date(i * 1000));
+    const c = await connectTls(mock.feedbackPort);
+    const sizes: number[] = [];
+    c.socket.on('data', (chunk: Buffer) => sizes.push(chunk.length));
+    const bytes = await c.closed;
+    expect(bytes).toEqual(Buffer.concat([tuple(0, TOKEN), tuple(1, TOKEN), tuple(2, TOKEN)]));
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(5);
+    expect(sizes.length).toBe(Math.ceil(bytes.length / 5));
+  });
+
+  it('feedbackHoldOpen keeps the connection open after the list', async () => {
+    mock = await MockApnsServer.start();
+    mock.faults.feedbackHoldOpen(true);
+    mock.queueFeedback(TOKEN, new Date(7000));
+    const c = await connectTls(mock.feedbackPort);
+    await new Promise<void>((resolve) => c.socket.on('data', () => c.received().length === 38 && resolve()));
+    // Give a close the time to arrive: it must not.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(c.socket.readableEnded).toBe(false);
+    expect(c.received()).toEqual(tuple(7, TOKEN));
+    c.socket.end();
+    await c.closed;
+  });
+
+  it('requires a valid client certificate', async () => {
+    mock = await MockApnsServer.start();
+    mock.queueFeedback(TOKEN, new Date(0));
+    await expect(expectTlsFailure(mock.feedbackPort, 'none')).resolves.toEqual(expect.any(String));
+    await expect(expectTlsFailure(mock.feedbackPort, 'expired')).resolves.toEqual(expect.any(String));
+    expect(mock.pendingFeedback).toBe(1);
+  });
+
+  it('ignores what a client writes and survives refused connections', async () => {
+    mock = await MockApnsServer.start();
+    mock.faults.refuseConnections(60_000);
+    await expect(expectTlsFailure(mock.feedbackPort, 'valid')).resolves.toEqual(expect.any(String));
+    mock.resetFaults();
+    mock.queueFeedback(TOKEN, new Date(1000));
+    const c = await connectTls(mock.feedbackPort);
+    c.socket.write(Buffer.from('garbage the service must ignore'));
+    expect(await c.closed).toEqual(tuple(1, TOKEN));
+  });
+});

@@ -1,0 +1,283 @@
+import 'reflect-metadata';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { INestApplication, LoggerService } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { Test } from '@nestjs/testing';
+import { ApnsOptionsError, ApnsService } from 'nest-apns';
+import type { MockApnsServer } from 'nest-apns/testing';
+import { AppModule } from '../sample/app.module.js';
+import { DEMO_GONE_TOKEN, EmbeddedApns } from '../sample/config/embedded-apns.js';
+import { SampleConfig, type SampleEnv } from '../sample/config/sample-config.js';
+
+// The sample app booted in-process on its embedded mock APNs server, driven
+// over real HTTP on 127.0.0.1 the way the README's curl lines drive it.
+
+const GOOD = 'a1b2c3d4'.repeat(8);
+const OTHER = 'ab'.repeat(32);
+const THIRD = 'cd'.repeat(32);
+
+/** Keeps the app's log lines (Nest's own included), so tests read them and the run stays quiet. */
+class CapturedLog implements LoggerService {
+  readonly lines: string[] = [];
+  log(message: unknown, context?: string): void {
+    this.lines.push(`LOG [${context}] ${String(message)}`);
+  }
+  warn(message: unknown, context?: string): void {
+    this.lines.push(`WARN [${context}] ${String(message)}`);
+  }
+  error(message: unknown, context?: string): void {
+    this.lines.push(`ERROR [${context}] ${String(message)}`);
+  }
+  debug(message: unknown, context?: string): void {
+    this.lines.push(`DEBUG [${context}] ${String(message)}`);
+  }
+  verbose(): void {}
+  matching(pattern: RegExp): string[] {
+    return this.lines.filter((l) => pattern.test(l));
+  }
+}
+
+interface Sample {
+  app: INestApplication;
+  base: string;
+  mock: MockApnsServer;
+  log: CapturedLog;
+}
+
+async function bootSample(env: SampleEnv): Promise<Sample> {
+  const log = new CapturedLog();
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+    .overrideProvider(SampleConfig)
+    .useValue(SampleConfig.fromEnv(env))
+    .setLogger(log)
+    .compile();
+  const app = moduleRef.createNestApplication({ logger: log });
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return { app, base: `http://127.0.0.1:${port}`, mock: app.get(EmbeddedApns).server!, log };
+}
+
+/** Empties the registry and the mock's records between tests. */
+async function reset(s: Sample): Promise<void> {
+  for (const d of (await call(s.base, 'GET', '/devices')).body) await call(s.base, 'DELETE', `/devices/${d.token}`);
+  s.mock.clearRecords();
+}
+
+interface Answer {
+  status: number;
+  body: any;
+}
+
+/** One request on its own connection (no keep-alive), so closing the app leaves no socket behind. */
+function call(base: string, method: string, path: string, body?: unknown, raw?: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const text = raw ?? (body === undefined ? undefined : JSON.stringify(body));
+    const req = httpRequest(`${base}${path}`, {
+      method,
+      agent: false,
+      headers: text === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) },
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const data = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, body: data === '' ? undefined : JSON.parse(data) });
+      });
+    });
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+describe('sample app on the embedded mock (HTTP/2)', () => {
+  let s: Sample;
+  beforeAll(async () => {
+    s = await bootSample({ PORT: '0' });
+  });
+  afterAll(async () => {
+    await s?.app.close();
+  });
+  beforeEach(() => reset(s));
+
+  it('says in one log line that it sends to the embedded mock, and where', () => {
+    const lines = s.log.matching(/embedded mock/);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`No Apple credentials set`);
+    expect(lines[0]).toContain(s.mock.http2Gateway);
+  });
+
+  it('registers devices, sends to all of them and reports each token with its outcome', async () => {
+    expect((await call(s.base, 'POST', '/devices', { token: GOOD })).status).toBe(201);
+    // Upper case is a token too: the registry keeps lowercase hex.
+    const other = await call(s.base, 'POST', '/devices', { token: OTHER.toUpperCase() });
+    expect(other.body.token).toBe(OTHER);
+    const list = await call(s.base, 'GET', '/devices');
+    expect(list.body.map((d: { token: string }) => d.token)).toEqual([GOOD, OTHER]);
+    expect(Number.isNaN(Date.parse(list.body[0].registeredAt))).toBe(false);
+
+    const sent = await call(s.base, 'POST', '/notifications', { alert: 'Hello', badge: 1, sound: 'default', data: { orderId: 42 } });
+    expect(sent.status).toBe(200);
+    expect(sent.body).toMatchObject({ transport: 'http2', sent: 2, accepted: 2, failed: 0 });
+    expect(sent.body.results.map((r: { token: string; outcome: string }) => [r.token, r.outcome])).toEqual([
+      [GOOD, 'accepted'],
+      [OTHER, 'accepted'],
+    ]);
+    expect(sent.body.results[0].apnsId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(s.mock.accepted.map((a) => a.token).sort()).toEqual([GOOD, OTHER].sort());
+    expect(s.mock.accepted[0].json).toEqual({ aps: { alert: 'Hello', badge: 1, sound: 'default' }, orderId: 42 });
+    expect(s.mock.accepted[0].headers?.['apns-topic']).toBe('com.example.sample');
+  });
+
+  it('sends only to the tokens given, registered or not', async () => {
+    await call(s.base, 'POST', '/devices', { token: GOOD });
+    const sent = await call(s.base, 'POST', '/notifications', { alert: { title: 'Hi', body: 'Only you' }, tokens: [THIRD] });
+    expect(sent.body).toMatchObject({ sent: 1, accepted: 1, results: [{ token: THIRD, outcome: 'accepted' }] });
+    expect(s.mock.accepted.map((a) => a.token)).toEqual([THIRD]);
+    expect(s.mock.accepted[0].json).toEqual({ aps: { alert: { title: 'Hi', body: 'Only you' } } });
+  });
+
+  it('unregisters the demo token when APNs answers 410 Unregistered, and keeps sending to the others', async () => {
+    await call(s.base, 'POST', '/devices', { token: GOOD });
+    await call(s.base, 'POST', '/devices', { token: DEMO_GONE_TOKEN });
+    const sent = await call(s.base, 'POST', '/notifications', { alert: 'Hello' });
+    expect(sent.body).toMatchObject({ sent: 2, accepted: 1, failed: 1 });
+    const failed = sent.body.results.find((r: { outcome: string }) => r.outcome === 'failed');
+    expect(failed).toMatchObject({ token: DEMO_GONE_TOKEN, reason: 'Unregistered', status: 410 });
+    expect(failed.message).toContain('deaddead…dead');
+
+    expect((await call(s.base, 'GET', '/devices')).body.map((d: { token: string }) => d.token)).toEqual([GOOD]);
+    expect(s.log.matching(/WARN \[ApnsEvents\].*Unregistered \(410\)/).length).toBeGreaterThanOrEqual(1);
+    expect(s.log.matching(/Unregistered device deaddead…dead/).length).toBeGreaterThanOrEqual(1);
+    // The log names devices by a shortened token only.
+    expect(s.log.lines.join('\n')).not.toContain(DEMO_GONE_TOKEN);
+  });
+
+  it('unregisters a token APNs refuses as BadDeviceToken', async () => {
+    s.mock.markInvalid(OTHER);
+    try {
+      await call(s.base, 'POST', '/devices', { token: OTHER });
+      await call(s.base, 'POST', '/devices', { token: GOOD });
+      const sent = await call(s.base, 'POST', '/notifications', { alert: 'Hello' });
+      expect(sent.body.results.find((r: { token: string }) => r.token === OTHER)).toMatchObject({ outcome: 'failed', reason: 'BadDeviceToken', status: 400 });
+      expect((await call(s.base, 'GET', '/devices')).body.map((d: { token: string }) => d.token)).toEqual([GOOD]);
+    } finally {
+      s.mock.acceptToken(OTHER);
+    }
+  });
+
+  it('answers bad requests with 400 and a message naming what is wrong', async () => {
+    const cases: Array<[string, string, unknown, RegExp]> = [
+      ['POST', '/devices', {}, /token is missing/],
+      ['POST', '/devices', { token: 'abc' }, /odd number of hex digits/],
+      ['POST', '/devices', { token: 'zz'.repeat(32) }, /hex digits only/],
+      ['POST', '/devices', { token: 42 }, /must be a hex string/],
+      ['POST', '/devices', { token: 'ab'.repeat(300) }, /300 bytes long/],
+      ['DELETE', '/devices/xyz', undefined, /hex digits only/],
+      ['POST', '/notifications', { badge: 1 }, /alert is missing/],
+      ['POST', '/notifications', { alert: 'Hi', badge: -1 }, /badge must be a whole number/],
+      ['POST', '/notifications', { alert: 'Hi', sound: 3 }, /sound must be/],
+      ['POST', '/notifications', { alert: 'Hi', data: [1] }, /data must be an object/],
+      ['POST', '/notifications', { alert: 'Hi', tokens: 'abcd' }, /tokens must be a non-empty array/],
+      ['POST', '/notifications', { alert: 'Hi', tokens: [GOOD, 'abc'] }, /tokens\[1\] has an odd number/],
+      ['POST', '/notifications', { alert: 'Hi', badges: 2 }, /Unknown field\(s\): badges/],
+      ['POST', '/notifications', [1, 2], /Send a JSON object/],
+      // No device registered and no tokens given.
+      ['POST', '/notifications', { alert: 'Hi' }, /No devices are registered/],
+      // The library refuses the notification itself: too large for HTTP/2's 4096 bytes.
+      ['POST', '/notifications', { alert: 'x'.repeat(5000), tokens: [GOOD] }, /Invalid payload: .*4096/],
+    ];
+    for (const [method, path, body, message] of cases) {
+      const answer = await call(s.base, method, path, body);
+      expect({ method, path, status: answer.status }).toEqual({ method, path, status: 400 });
+      expect(answer.body.message).toMatch(message);
+    }
+    const notJson = await call(s.base, 'POST', '/devices', undefined, '{"token":');
+    expect(notJson.status).toBe(400);
+    expect((await call(s.base, 'DELETE', `/devices/${GOOD}`)).status).toBe(404);
+    // Nothing crashed: the app still registers and sends.
+    expect((await call(s.base, 'POST', '/devices', { token: GOOD })).status).toBe(201);
+    expect((await call(s.base, 'POST', '/notifications', { alert: 'Still here' })).body.accepted).toBe(1);
+    expect(s.mock.accepted).toHaveLength(1);
+  });
+
+  it('registers the feedback task in the app SchedulerRegistry with the default daily schedule', () => {
+    const job = s.app.get(SchedulerRegistry).getCronJob('apns-feedback');
+    expect(job.cronTime.source).toBe('17 3 * * *');
+  });
+});
+
+describe('sample app on the embedded mock (binary)', () => {
+  let s: Sample;
+  beforeAll(async () => {
+    s = await bootSample({ PORT: '0', APNS_TRANSPORT: 'binary', APNS_FEEDBACK_CRON: '0 */5 * * * *' });
+  });
+  afterAll(async () => {
+    await s?.app.close();
+  });
+  beforeEach(() => reset(s));
+
+  it('uses the cron expression of APNS_FEEDBACK_CRON', () => {
+    expect(s.app.get(SchedulerRegistry).getCronJob('apns-feedback').cronTime.source).toBe('0 */5 * * * *');
+  });
+
+  it('unregisters a token the feedback service lists, unless it registered again after the feedback timestamp', async () => {
+    const stale = (await call(s.base, 'POST', '/devices', { token: GOOD })).body;
+    const renewed = (await call(s.base, 'POST', '/devices', { token: OTHER })).body;
+    // GOOD went away after it registered; OTHER's entry predates its registration (app reinstalled).
+    s.mock.queueFeedback(GOOD, new Date(Date.parse(stale.registeredAt) + 60_000));
+    s.mock.queueFeedback(OTHER, new Date(Date.parse(renewed.registeredAt) - 3_600_000));
+
+    const entries = await s.app.get(ApnsService).pollFeedback();
+    expect(entries.map((e) => e.token).sort()).toEqual([GOOD, OTHER].sort());
+    expect((await call(s.base, 'GET', '/devices')).body.map((d: { token: string }) => d.token)).toEqual([OTHER]);
+    expect(s.log.matching(/Unregistered device a1b2c3d4…c3d4: APNs feedback/)).toHaveLength(1);
+    expect(s.log.matching(/Kept device abababab…abab/)).toHaveLength(1);
+  });
+
+  it('sends over the binary gateway and unregisters the demo token APNs refuses with status 8', async () => {
+    await call(s.base, 'POST', '/devices', { token: DEMO_GONE_TOKEN });
+    await call(s.base, 'POST', '/devices', { token: THIRD });
+    const sent = await call(s.base, 'POST', '/notifications', { alert: 'Hello' });
+    // Binary: "accepted" means written; the rejection arrives afterwards, on errors$.
+    expect(sent.body).toMatchObject({ transport: 'binary', sent: 2 });
+    await s.mock.waitFor(() => s.mock.accepted.some((a) => a.token === THIRD) && s.mock.rejected.length > 0);
+    const deadline = Date.now() + 10_000;
+    while (s.log.matching(/Unregistered device deaddead…dead/).length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(s.log.matching(/WARN \[ApnsEvents\].*InvalidToken \(status 8\)/)).toHaveLength(1);
+    const tokens = (await call(s.base, 'GET', '/devices')).body.map((d: { token: string }) => d.token);
+    expect(tokens).not.toContain(DEMO_GONE_TOKEN);
+    expect(tokens).toContain(THIRD);
+  });
+});
+
+describe('sample configuration from the environment', () => {
+  it('starts no mock when Apple credentials are set, and the module names a wrong key file at boot', async () => {
+    const env = { APNS_KEY_PATH: '/nonexistent/AuthKey_ABC123DEFG.p8', APNS_KEY_ID: 'ABC123DEFG', APNS_TEAM_ID: 'DEF123GHIJ', APNS_TOPIC: 'com.example.app' };
+    const log = new CapturedLog();
+    const boot = Test.createTestingModule({ imports: [AppModule] })
+      .overrideProvider(SampleConfig)
+      .useValue(SampleConfig.fromEnv(env))
+      .setLogger(log)
+      .compile();
+    const error: unknown = await boot.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ApnsOptionsError);
+    expect((error as ApnsOptionsError).problems.map((p) => p.field)).toEqual(['token.key']);
+    expect(log.matching(/embedded mock/)).toHaveLength(0);
+  });
+
+  it('says which variable is missing', () => {
+    expect(() => SampleConfig.fromEnv({ APNS_KEY_PATH: '/k.p8' })).toThrow(/APNS_KEY_ID .* APNS_TEAM_ID/);
+    expect(() => SampleConfig.fromEnv({ APNS_CERT_PATH: '/c.pem', APNS_TOPIC: 'x' })).toThrow(/APNS_KEY_FILE/);
+    expect(() => SampleConfig.fromEnv({ APNS_PFX_PATH: '/c.p12' })).toThrow(/APNS_TOPIC/);
+    expect(() => SampleConfig.fromEnv({ PORT: 'eighty' })).toThrow(/PORT must be a port number/);
+    expect(SampleConfig.fromEnv({ APNS_FEEDBACK_CRON: 'off' }).feedbackCron).toBe(false);
+    expect(SampleConfig.fromEnv({}).credentials).toEqual({ kind: 'none' });
+  });
+});

@@ -1,4 +1,5 @@
 import type { ApnsTransport, TransportHooks } from '../transport/apns-transport.js';
+import { Http2Transport } from '../transport/http2/http2-transport.js';
 import type { TransportConfig } from '../transport/transport-config.js';
 
 /** Builds the transport a client sends through; tests inject their own. */
@@ -8,7 +9,9 @@ export type ApnsTransportFactory = (
   hooks: TransportHooks,
 ) => ApnsTransport;
 
-/** The transports land separately; until then a client needs an injected factory. */
-export const createTransport: ApnsTransportFactory = (kind) => {
-  throw new Error(`The ${kind} transport is not available in this build.`);
+/** The HTTP/2 or binary transport, as the options name it. */
+export const createTransport: ApnsTransportFactory = (kind, config, hooks) => {
+  // The binary transport lands separately.
+  if (kind === 'binary') throw new Error('The binary transport is not available in this build yet.');
+  return new Http2Transport(config, hooks);
 };

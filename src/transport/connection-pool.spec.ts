@@ -58,7 +58,7 @@ function setup(overrides: Partial<ConnectionPoolOptions> = {}, capacity = 2) {
     failed: () => undefined,
   };
   const pool = new ConnectionPool(
-    (id, listener) =>
+    (_id, listener) =>
       new Promise<PooledConnection>((resolve, reject) => {
         opens.push((c) => (c instanceof Error ? reject(c) : resolve(c)));
         void listener;
@@ -245,5 +245,26 @@ describe('ConnectionPool', () => {
     expect(c1.closed).toBe(true);
     expect(t.pool.stats.connections).toBe(0);
     await t.pool.close(100);
+  });
+
+  it('on close, waits for a connection still opening when the queue ran dry, then closes it too', async () => {
+    const warnings: string[] = [];
+    const t = setup({ maxConnections: 2, logger: { log: () => undefined, warn: (m) => warnings.push(m), error: () => undefined } }, 1);
+    t.pool.offer(t.delivery('a'));
+    const c1 = await t.openNext();
+    t.pool.offer(t.delivery('b'));
+    await flush(); // c1 is full: a second connection starts opening
+    expect(t.opens).toHaveLength(1);
+    c1.settle(); // b goes to c1 after all; the second open is still under way
+    await flush();
+    c1.settle();
+    const closing = t.pool.close(10_000);
+    await flush();
+    expect(c1.closed).toBe(true);
+    const c2 = await t.openNext();
+    await closing;
+    expect(c2.closed).toBe(true);
+    expect(warnings).toEqual([]);
+    expect(t.accepted.sort()).toEqual(['a', 'b']);
   });
 });

@@ -70,7 +70,9 @@ export class ConnectionPool {
   private drainDeadlinePassed = false;
   private closePromise: Promise<void> | undefined;
   private idleWaiters: Array<() => void> = [];
-  private closedWaiters: Array<() => void> = [];
+  /** Each returns true (and is dropped) once what it waits for has closed. */
+  private closedWaiters: Array<() => boolean> = [];
+  private openWaiters: Array<() => void> = [];
 
   constructor(
     private readonly open: ConnectionOpener,
@@ -143,9 +145,13 @@ export class ConnectionPool {
       if ((await Promise.race([this.whenIdle().then(() => 'idle' as const), timedOut])) === 'timeout') break;
       const open = this.connections.slice();
       if (open.length > 0) {
-        const allClosed = this.whenAllClosed();
+        // Wait for these ones only: a connection that finishes opening meanwhile is closed on the next round.
+        const closed = this.whenClosed(open);
         for (const c of open) c.close();
-        if ((await Promise.race([allClosed.then(() => 'closed' as const), timedOut])) === 'timeout') break;
+        if ((await Promise.race([closed.then(() => 'closed' as const), timedOut])) === 'timeout') break;
+      } else if (this.opening > 0) {
+        // An open still under way when the queue ran dry: wait for it rather than spin.
+        if ((await Promise.race([this.whenOpenSettled().then(() => 'opened' as const), timedOut])) === 'timeout') break;
       }
       drained = this.isIdle() && this.connections.length === 0 && this.opening === 0;
     }
@@ -163,9 +169,27 @@ export class ConnectionPool {
     this.queue.releaseWaiters();
   }
 
-  private whenAllClosed(): Promise<void> {
-    if (this.connections.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.closedWaiters.push(resolve));
+  /** Resolves once none of `connections` is open any more. */
+  private whenClosed(connections: PooledConnection[]): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): boolean => {
+        if (connections.some((c) => this.connections.includes(c))) return false;
+        resolve();
+        return true;
+      };
+      if (!check()) this.closedWaiters.push(check);
+    });
+  }
+
+  private whenOpenSettled(): Promise<void> {
+    if (this.opening === 0) return Promise.resolve();
+    return new Promise((resolve) => this.openWaiters.push(resolve));
+  }
+
+  private openSettled(): void {
+    const waiters = this.openWaiters;
+    this.openWaiters = [];
+    for (const w of waiters) w();
   }
 
   private whenIdle(): Promise<void> {
@@ -262,6 +286,7 @@ export class ConnectionPool {
       (connection) => {
         this.opening--;
         this.openedTotal++;
+        this.openSettled();
         if (this.failures > 0) {
           this.options.logger.log(`${this.options.name}: connected to ${this.options.endpoint} after ${this.failures} failed attempt(s)`);
         }
@@ -281,6 +306,7 @@ export class ConnectionPool {
       },
       (error: unknown) => {
         this.opening--;
+        this.openSettled();
         this.onOpenFailed(error instanceof Error ? error : new Error(String(error)));
       },
     );
@@ -336,11 +362,7 @@ export class ConnectionPool {
         this.queue.unshift(...unfinished);
       }
     }
-    if (this.connections.length === 0 && this.closedWaiters.length > 0) {
-      const waiters = this.closedWaiters;
-      this.closedWaiters = [];
-      for (const w of waiters) w();
-    }
+    if (this.closedWaiters.length > 0) this.closedWaiters = this.closedWaiters.filter((done) => !done());
     this.schedulePump();
   }
 

@@ -1,0 +1,212 @@
+import { isIP } from 'node:net';
+import { connect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
+import { ApnsConnectionError } from '../../errors/apns-connection.error.js';
+import type { Endpoint, TlsConfig } from '../transport-config.js';
+
+/**
+ * How long a TLS 1.3 connection waits, after its handshake, for a sign that the
+ * server accepted the client certificate (see `connectTls`). Servers that send
+ * session tickets answer within one round trip; one that sends none costs this
+ * much once per connection.
+ */
+export const TLS13_CONFIRM_MS = 500;
+
+/** `host:port`, as log lines and errors name an endpoint. */
+export function endpointName(endpoint: Endpoint): string {
+  return `${endpoint.host}:${endpoint.port}`;
+}
+
+/**
+ * Builds the client's TLS context once, so every connection of a transport
+ * reuses the parsed certificate and key. A wrong passphrase, a key that does
+ * not match the certificate or an unreadable PKCS#12 is a permanent
+ * `ApnsConnectionError`: trying again cannot help.
+ */
+export function createClientSecureContext(tls: TlsConfig, endpoint: Endpoint): SecureContext {
+  try {
+    return createSecureContext({
+      cert: tls.cert,
+      key: tls.key,
+      passphrase: tls.passphrase,
+      pfx: tls.pfx,
+      ca: tls.ca,
+    });
+  } catch (error) {
+    // OpenSSL's message names the failing step (bad decrypt, mac verify failure,
+    // key values mismatch), never the key or passphrase themselves.
+    const code = (error as { code?: string }).code ?? 'BAD_CREDENTIALS';
+    return throwPermanent(
+      endpoint,
+      code,
+      `cannot load the client certificate or key (${(error as Error).message}): check the passphrase and that the key belongs to the certificate`,
+      error,
+    );
+  }
+}
+
+function throwPermanent(endpoint: Endpoint, code: string, description: string, cause: unknown): never {
+  throw new ApnsConnectionError(endpointName(endpoint), code, description, { cause, permanent: true });
+}
+
+/** Codes Node gives when the server's certificate fails verification. */
+const SERVER_CERTIFICATE_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'INVALID_CA',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * Maps a socket or TLS error to an `ApnsConnectionError` whose message says
+ * what went wrong and what to do. Certificate problems on either side are
+ * permanent; network trouble (refused, reset, timeout) is not.
+ */
+export function toConnectionError(endpoint: Endpoint, error: unknown): ApnsConnectionError {
+  if (error instanceof ApnsConnectionError) return error;
+  const name = endpointName(endpoint);
+  const code = (error as { code?: string } | undefined)?.code ?? 'UNKNOWN';
+  const message = error instanceof Error ? error.message : String(error);
+  if (SERVER_CERTIFICATE_CODES.has(code)) {
+    return new ApnsConnectionError(
+      name,
+      code,
+      `the server certificate is not trusted (${message}): check the host and the \`ca\` option`,
+      { cause: error, permanent: true },
+    );
+  }
+  if (code.startsWith('ERR_SSL_') && code.includes('ALERT')) {
+    const expired = code.includes('CERTIFICATE_EXPIRED');
+    const certificate = /CERTIFICATE|UNKNOWN_CA|ACCESS_DENIED|HANDSHAKE_FAILURE|DECRYPT_ERROR/.test(code);
+    return new ApnsConnectionError(
+      name,
+      code,
+      expired
+        ? 'the server rejected the client certificate as expired: renew the APNs certificate'
+        : certificate
+          ? `the server rejected the client certificate (${message}): check that it is valid, not revoked and for this environment (sandbox or production)`
+          : `the TLS handshake failed (${message})`,
+      { cause: error, permanent: certificate },
+    );
+  }
+  if (code.startsWith('ERR_OSSL_') || code.startsWith('ERR_SSL_')) {
+    return new ApnsConnectionError(name, code, `TLS failed (${message})`, { cause: error });
+  }
+  const known: Record<string, string> = {
+    ECONNREFUSED: 'connection refused: is the gateway running and the port right?',
+    ECONNRESET: 'the connection was reset by the server',
+    EPIPE: 'the server closed the connection while we were writing',
+    ETIMEDOUT: 'the network timed out',
+    ENOTFOUND: 'the host name does not resolve',
+    EHOSTUNREACH: 'the host is unreachable',
+    ENETUNREACH: 'the network is unreachable',
+  };
+  return new ApnsConnectionError(name, code, known[code] ?? message, { cause: error });
+}
+
+function noop(): void {}
+
+/**
+ * Opens a TLS connection with the transport's credentials and resolves once it
+ * can be used, or rejects with an `ApnsConnectionError`.
+ *
+ * With TLS 1.3 the client finishes its handshake before the server has checked
+ * the client certificate, so a rejected (e.g. expired) certificate only shows
+ * as the server closing the socket right after. Resolving at `secureConnect`
+ * would report such a connection as open, write into it and reconnect in a
+ * loop; instead this waits for the server's session ticket (sent once the
+ * certificate is accepted), at most {@link TLS13_CONFIRM_MS}, and treats a
+ * close before it as a rejected certificate (permanent).
+ *
+ * The socket keeps a no-op 'error' listener: the caller adds its own, and an
+ * error emitted before it does must not crash the process.
+ */
+export function connectTls(
+  endpoint: Endpoint,
+  tls: TlsConfig,
+  secureContext: SecureContext,
+  timeoutMs: number,
+): Promise<TLSSocket> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let handshakeDone = false;
+    let ticketSeen = false;
+    let confirmTimer: NodeJS.Timeout | undefined;
+    const socket = connect({
+      host: endpoint.host,
+      port: endpoint.port,
+      secureContext,
+      rejectUnauthorized: tls.rejectUnauthorized,
+      // SNI takes a host name only; an IP address there is a protocol error.
+      servername: isIP(endpoint.host) === 0 ? endpoint.host : undefined,
+    });
+    socket.on('error', noop);
+    const cleanup = (): void => {
+      settled = true;
+      clearTimeout(connectTimer);
+      if (confirmTimer) clearTimeout(confirmTimer);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+      socket.off('secureConnect', onSecureConnect);
+      socket.off('session', onSession);
+    };
+    const fail = (error: ApnsConnectionError): void => {
+      if (settled) return;
+      cleanup();
+      socket.destroy();
+      reject(error);
+    };
+    const onReady = (): void => {
+      if (settled) return;
+      cleanup();
+      resolve(socket);
+    };
+    // A TLS 1.2 server may send its ticket before the handshake ends (and before
+    // the server certificate is verified): only a ticket after it confirms anything.
+    //
+    // 'session' is emitted from inside the TLS layer's read path; writing from
+    // there (the pool writes as soon as the connection is handed over) can leave
+    // the first write stuck in the TLS buffer, so hand over on the next turn.
+    const onSession = (): void => {
+      if (handshakeDone) setImmediate(onReady);
+      else ticketSeen = true;
+    };
+    const onError = (error: Error): void => fail(toConnectionError(endpoint, error));
+    const onClose = (): void =>
+      fail(
+        handshakeDone && socket.readableLength === 0
+          ? new ApnsConnectionError(
+              endpointName(endpoint),
+              'CLIENT_CERTIFICATE_REJECTED',
+              'the server closed the connection right after the TLS handshake, which is how a TLS 1.3 server rejects a client certificate: check that it is valid, not expired and for this environment (sandbox or production)',
+              { permanent: true },
+            )
+          : new ApnsConnectionError(endpointName(endpoint), 'CONNECTION_CLOSED', 'the server closed the connection during the TLS handshake'),
+      );
+    const onSecureConnect = (): void => {
+      handshakeDone = true;
+      if (socket.getProtocol() !== 'TLSv1.3' || ticketSeen) {
+        onReady();
+        return;
+      }
+      confirmTimer = setTimeout(onReady, Math.min(TLS13_CONFIRM_MS, timeoutMs));
+    };
+    const connectTimer = setTimeout(
+      () =>
+        fail(new ApnsConnectionError(endpointName(endpoint), 'CONNECT_TIMEOUT', `no TLS connection within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    socket.on('error', onError);
+    socket.on('close', onClose);
+    socket.on('secureConnect', onSecureConnect);
+    socket.on('session', onSession);
+  });
+}

@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseMockCliArgs, runMockCli } from '../src/testing/mock-cli.js';
+import { closeH2, h2Send, openH2 } from './mock-test-clients.js';
+
+describe('nest-apns-mock command line', () => {
+  it('parses every option, in both --opt value and --opt=value forms', () => {
+    expect(
+      parseMockCliArgs(['--http2-port', '2197', '--binary-port=2195', '--feedback-port', '2196', '--latency', '20', '--max-streams=10', '--seed', '5', '--no-records', '--no-client-cert', '--log', '--credentials-dir', '/tmp/x']),
+    ).toEqual({
+      server: { http2Port: 2197, binaryPort: 2195, feedbackPort: 2196, maxConcurrentStreams: 10, seed: 5, recordAccepted: false, requireClientCert: false, log: true },
+      latencyMs: 20,
+      credentialsDir: '/tmp/x',
+      help: false,
+    });
+    expect(parseMockCliArgs(['--help']).help).toBe(true);
+  });
+
+  it.each([
+    [['--bogus'], /unknown option --bogus/],
+    [['--http2-port'], /--http2-port needs a value/],
+    [['--latency', 'soon'], /--latency needs a non-negative integer/],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseMockCliArgs(argv)).toThrow(message);
+  });
+
+  it('prints one JSON line with ports and credential paths, then a summary, and cleans up on close', async () => {
+    const lines: string[] = [];
+    const running = await runMockCli(parseMockCliArgs(['--latency', '1', '--max-streams', '7']), (line) => lines.push(line));
+    try {
+      expect(lines).toHaveLength(2);
+      const info = JSON.parse(lines[0]!);
+      expect(info).toMatchObject({
+        host: '127.0.0.1',
+        http2Port: running.server.http2Port,
+        http2Gateway: running.server.http2Gateway,
+        gateway: running.server.gateway,
+        feedbackGateway: running.server.feedbackGateway,
+        keyId: 'ABC123DEFG',
+        teamId: 'DEF123GHIJ',
+      });
+      expect(existsSync(info.credentials.ca)).toBe(true);
+      expect(lines[1]).toContain(running.server.http2Gateway);
+      expect(lines[1]).toContain(info.credentials.signingKey);
+      const session = await openH2(running.server, 'valid');
+      expect(session.remoteSettings.maxConcurrentStreams).toBe(7);
+      expect((await h2Send(session)).status).toBe(200);
+      await closeH2(session);
+    } finally {
+      await running.close();
+    }
+    expect(existsSync(dirname(running.credentials.ca!))).toBe(false);
+    await running.close();
+  });
+
+  it('keeps a credentials directory it was given', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mock-cli-'));
+    try {
+      const running = await runMockCli(parseMockCliArgs(['--credentials-dir', dir]), () => undefined);
+      await running.close();
+      expect(existsSync(join(dir, 'ca.crt'))).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

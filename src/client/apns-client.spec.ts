@@ -238,6 +238,15 @@ describe('ApnsClient accounting', () => {
     await client.close();
   });
 
+  it('resolves an empty input to an empty report, and rejects an input that is not iterable', async () => {
+    const { client } = makeClient();
+    await expect(client.send({ alert: 'Hi' }, [])).resolves.toMatchObject({ sent: 0, accepted: 0, failed: 0, results: [] });
+    await expect(client.sendMany(new Set<ApnsMessage>())).resolves.toMatchObject({ sent: 0 });
+    await expect(client.send({ alert: 'Hi' }, 42 as never)).rejects.toThrow(/Invalid tokens: expected a token, an array or an iterable/);
+    await expect(client.sendMany({} as never)).rejects.toThrow(/Invalid messages/);
+    await client.close();
+  });
+
   it('passes the apns-id of the notification for a single recipient only', async () => {
     const { client, transport } = makeClient();
     const id = '123e4567-e89b-42d3-a456-426614174000';

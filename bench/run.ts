@@ -17,7 +17,7 @@ import { evaluateGoals } from './report/goals.js';
 import { replaceBenchSection } from './report/readme-section.js';
 import { cpuMsPer1000, notificationsPerSec, summarizeContender, withRatios } from './report/stats.js';
 import { renderSvgChart } from './report/svg-chart.js';
-import { benchSizes, scenarioPlans, type ContenderPlan, type ScenarioPlan } from './scenarios.js';
+import { benchSizes, runOrder, scenarioPlans, type ContenderPlan, type ScenarioPlan } from './scenarios.js';
 
 interface CliOptions {
   quick: boolean;
@@ -66,11 +66,6 @@ function runTimeoutMs(job: ContenderJob): number {
 
 function emptyRow(plan: ContenderPlan | { id: string; label: string; baseline: boolean }): ContenderResult {
   return { id: plan.id, label: plan.label, baseline: plan.baseline, runs: [], errors: [], throughputRatio: {}, cpuRatio: {} };
-}
-
-/** ABBA: forward on even reps, backward on odd ones, so no contender always runs first or last. */
-export function runOrder<T>(items: readonly T[], rep: number): T[] {
-  return rep % 2 === 0 ? [...items] : [...items].reverse();
 }
 
 async function runScenario(

@@ -44,6 +44,11 @@ export function benchSizes(quick: boolean): BenchSizes {
     : { reps: 3, binaryCount: 200_000, http2Count: 50_000, fanoutCount: 100_000, millionCount: 1_000_000, hostileCount: 20_000, latencyDurationMs: 5_000, warmup: 2_000 };
 }
 
+/** ABBA: forward on even reps, backward on odd ones, so no contender always runs first or last. */
+export function runOrder<T>(items: readonly T[], rep: number): T[] {
+  return rep % 2 === 0 ? [...items] : [...items].reverse();
+}
+
 const count = (n: number): string => n.toLocaleString('en-US');
 
 /** Half of the best HTTP/2 rate measured in scenario 3 (ours first, else the minimal client). */

@@ -37,6 +37,8 @@ export interface BinaryConnectionCounters {
   unknownIdentifiers: number;
   /** Deliveries failed because their connection kept dying under them (`ConnectionLost` after too many attempts). */
   failedResendLimit: number;
+  /** Times a socket's buffer filled (`write()` returned false) and its connection waited for 'drain'. */
+  drainWaits: number;
 }
 
 /** What a binary connection shares with its transport. */
@@ -180,7 +182,10 @@ export class BinaryConnection implements PooledConnection {
     }
     this.pendingIds.length = 0;
     this.lastActivity = now;
-    if (!this.socket.write(bytes)) this.writable = false;
+    if (!this.socket.write(bytes)) {
+      this.writable = false;
+      this.context.counters.drainWaits++;
+    }
     // A sink may offer more work; the pool picks it up in a microtask, never re-entering here.
     for (let i = 0; i < n; i++) {
       const d = pending[i]!;

@@ -42,6 +42,7 @@ export class BinaryTransport implements ApnsTransport {
     failedUncertain: 0,
     unknownIdentifiers: 0,
     failedResendLimit: 0,
+    drainWaits: 0,
   };
   private readonly context: BinaryConnectionContext;
   private secure: SecureContext | undefined;

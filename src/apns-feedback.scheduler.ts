@@ -1,6 +1,7 @@
 import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
+import { ApnsOptionsError } from './errors/apns-options.error.js';
 import type { ApnsLogger } from './transport/apns-logger.js';
 import type { ApnsFeedback } from './transport/delivery.js';
 import { APNS_RESOLVED_OPTIONS } from './apns.constants.js';
@@ -41,7 +42,9 @@ export class ApnsFeedbackScheduler implements OnApplicationBootstrap, OnModuleDe
       name: schedule.name,
     });
     if (this.registry) {
-      if (this.registry.doesExist('cron', schedule.name)) throw new Error(feedbackJobNameTaken(schedule.name));
+      if (this.registry.doesExist('cron', schedule.name)) {
+        throw new ApnsOptionsError([{ field: 'feedback.name', message: feedbackJobNameTaken(schedule.name) }]);
+      }
       this.registry.addCronJob(schedule.name, this.job as never);
       this.registered = true;
     }

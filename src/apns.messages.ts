@@ -12,7 +12,7 @@ export const feedbackTickFailed = (error: unknown): string =>
   `Feedback poll failed; the next tick tries again: ${error instanceof Error ? error.message : String(error)}`;
 
 export const feedbackJobNameTaken = (name: string): string =>
-  `A cron job named '${name}' is already registered: set feedback.name to a unique name.`;
+  `a cron job named '${name}' is already registered in SchedulerRegistry: set feedback.name to a unique name.`;
 
 export const feedbackJobScheduled = (name: string, cron: string, registered: boolean): string =>
   `Feedback job '${name}' scheduled (${cron})${registered ? ' in SchedulerRegistry' : ''}.`;

@@ -144,7 +144,7 @@ export interface ApnsClientOptions {
    * (the Nest module passes a Nest `Logger`).
    */
   logger?: ApnsLogger;
-  /** Source of randomness for jitter and apns-ids; pass a seeded one in tests. Default `Math.random`. */
+  /** Source of randomness for backoff jitter; pass a seeded one in tests. Default `Math.random`. */
   random?: () => number;
   /** Clock, ms since the epoch; pass a fixed one in tests. Default `Date.now`. */
   now?: () => number;

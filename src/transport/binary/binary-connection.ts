@@ -8,7 +8,7 @@ import { ApnsValidationError } from '../../errors/apns-validation.error.js';
 import type { AcceptedInfo, Delivery } from '../delivery.js';
 import type { ConnectionListener, PooledConnection } from '../pooled-connection.js';
 import type { Endpoint, TransportConfig } from '../transport-config.js';
-import { connectTls, toConnectionError } from './binary-tls.js';
+import { certificateRejected, CLOSED_AFTER_HANDSHAKE, connectTls, toConnectionError } from './binary-tls.js';
 import { SentBuffer } from './sent-buffer.js';
 
 /**
@@ -20,6 +20,9 @@ export const BINARY_WRITE_BUDGET = 256;
 
 /** How long our own graceful close waits for the server to close its end, ms. */
 export const BINARY_CLOSE_LINGER_MS = 2000;
+
+/** Consecutive connections closed right after their TLS 1.3 handshake that mean a rejected certificate. */
+const CERTIFICATE_REJECTED_AFTER = 2;
 
 /** What the binary transport counts; every connection of a transport adds to the same object. */
 export interface BinaryConnectionCounters {
@@ -52,6 +55,8 @@ export interface BinaryConnectionContext {
   /** The next 32-bit notification identifier (wrapping). */
   nextIdentifier(): number;
   readonly counters: BinaryConnectionCounters;
+  /** Connections in a row the server closed right after the handshake (see `connectTls`). */
+  readonly handshakeCloses: { count: number };
   /** Fails a delivery with a local reason (`ConnectionLost`), built like the pool's failures. */
   fail(delivery: Delivery, reason: string, cause?: Error, advice?: string): void;
 }
@@ -116,7 +121,16 @@ export class BinaryConnection implements PooledConnection {
   /** Opens the TLS connection, then wraps it. Rejects with an `ApnsConnectionError`. */
   static async open(id: number, listener: ConnectionListener, context: BinaryConnectionContext): Promise<BinaryConnection> {
     const { config, endpoint } = context;
-    const socket = await connectTls(endpoint, config.tls, context.secureContext(), config.connectTimeoutMs);
+    let socket: TLSSocket;
+    try {
+      socket = await connectTls(endpoint, config.tls, context.secureContext(), config.connectTimeoutMs);
+    } catch (error) {
+      if (!(error instanceof ApnsConnectionError) || error.code !== CLOSED_AFTER_HANDSHAKE) throw error;
+      // Once could be a server shedding load; twice in a row, the certificate is the likely cause.
+      const strikes = ++context.handshakeCloses.count;
+      throw strikes >= CERTIFICATE_REJECTED_AFTER ? certificateRejected(error, endpoint, strikes) : error;
+    }
+    context.handshakeCloses.count = 0;
     return new BinaryConnection(id, socket, listener, context);
   }
 

@@ -60,6 +60,7 @@ export class BinaryTransport implements ApnsTransport {
       endpoint: config.endpoint,
       endpointName: name,
       counters: this.counters,
+      handshakeCloses: { count: 0 },
       secureContext: () => this.secureContext(),
       nextIdentifier: () => {
         this.identifier = (this.identifier + 1) >>> 0;

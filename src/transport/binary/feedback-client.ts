@@ -1,9 +1,9 @@
 import type { SecureContext, TLSSocket } from 'node:tls';
 import { FeedbackDecoder } from '../../codec/feedback-decoder.js';
-import type { ApnsConnectionError } from '../../errors/apns-connection.error.js';
+import { ApnsConnectionError } from '../../errors/apns-connection.error.js';
 import type { ApnsFeedback } from '../delivery.js';
 import type { TransportConfig } from '../transport-config.js';
-import { connectTls, endpointName, toConnectionError } from './binary-tls.js';
+import { certificateRejected, CLOSED_AFTER_HANDSHAKE, connectTls, createClientSecureContext, endpointName, toConnectionError } from './binary-tls.js';
 
 /**
  * Reads Apple's feedback service: connects with the transport's certificate to
@@ -28,7 +28,41 @@ export class FeedbackClient {
   async read(): Promise<ApnsFeedback[]> {
     const { config } = this;
     const endpoint = config.feedbackEndpoint;
-    const socket = await connectTls(endpoint, config.tls, this.secureContext(), config.connectTimeoutMs);
+    let socket: TLSSocket;
+    try {
+      socket = await connectTls(endpoint, config.tls, this.secureContext(), config.connectTimeoutMs);
+    } catch (error) {
+      if (!(error instanceof ApnsConnectionError) || error.code !== CLOSED_AFTER_HANDSHAKE) throw error;
+      return this.emptyOrRejected(error);
+    }
+    return new Promise<ApnsFeedback[]>((resolve, reject) => this.collect(socket, resolve, reject));
+  }
+
+  /**
+   * Over TLS 1.3 an empty list and a rejected client certificate look the same
+   * (the server closes right after the handshake). TLS 1.2 checks the
+   * certificate inside the handshake, so one more connection capped at 1.2
+   * tells them apart: a handshake failure there is the certificate; a clean
+   * close is an empty list. The list is cleared on read, so asking twice loses nothing.
+   */
+  private async emptyOrRejected(first: ApnsConnectionError): Promise<ApnsFeedback[]> {
+    const { config } = this;
+    const endpoint = config.feedbackEndpoint;
+    let socket: TLSSocket;
+    try {
+      // The version cap lives in the TLS context, so this rare path builds its own.
+      const tls12 = createClientSecureContext(config.tls, endpoint, 'TLSv1.2');
+      socket = await connectTls(endpoint, config.tls, tls12, config.connectTimeoutMs);
+    } catch (error) {
+      const code = error instanceof ApnsConnectionError ? error.code : '';
+      if (/PROTOCOL|VERSION/.test(code)) {
+        // A TLS 1.3-only server: nothing tells the two apart; the gateway reports a bad certificate loudly anyway.
+        config.logger.debug?.(`feedback: ${endpointName(endpoint)} closed right after the handshake: taking it as an empty list`);
+        return [];
+      }
+      if (error instanceof ApnsConnectionError && error.permanent) throw error;
+      throw certificateRejected(first, endpoint, 2);
+    }
     return new Promise<ApnsFeedback[]>((resolve, reject) => this.collect(socket, resolve, reject));
   }
 

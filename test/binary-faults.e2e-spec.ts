@@ -1,0 +1,243 @@
+import { MockApnsServer, testCredentials } from '../src/testing/index.js';
+import { BinaryTransport } from '../src/transport/binary/binary-transport.js';
+import type { Delivery } from '../src/transport/delivery.js';
+import { binaryConfig, delivery, offerAll, prepare, RecordingLogger, RecordingSink, tokenFor } from './binary-transport.fixture.js';
+
+function countByToken(tokens: readonly string[]): Map<string, number> {
+  const seen = new Map<string, number>();
+  for (const t of tokens) seen.set(t, (seen.get(t) ?? 0) + 1);
+  return seen;
+}
+
+/** Resolves once every delivery has failed at least once. */
+async function waitForFailures(sink: RecordingSink, count: number, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (sink.failedCount < count) {
+    if (Date.now() > until) throw new Error(`only ${sink.failedCount} of ${count} deliveries failed`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('BinaryTransport when the gateway misbehaves', () => {
+  let mock: MockApnsServer;
+
+  beforeAll(async () => {
+    mock = await MockApnsServer.start();
+  });
+
+  afterEach(() => {
+    mock.resetFaults();
+    mock.clearRecords();
+  });
+
+  afterAll(async () => {
+    await mock.stop();
+  });
+
+  it('keeps retrying with backoff while connections are refused, then delivers everything once the gateway is back', async () => {
+    mock.faults.refuseConnections(300);
+    const logger = new RecordingLogger();
+    const transport = new BinaryTransport(binaryConfig(mock, { logger, reconnect: { baseDelayMs: 50, maxDelayMs: 200 } }), {
+      onFeedback: () => undefined,
+    });
+    const sink = new RecordingSink();
+    const message = prepare({ alert: 'after refusal' });
+    const deliveries = Array.from({ length: 100 }, (_, i) => delivery(tokenFor(i, 10), message, sink));
+
+    await offerAll(transport, deliveries);
+    await mock.waitForAccepted(100);
+    await transport.close(5_000);
+
+    expect(mock.counters.refusedConnections).toBeGreaterThan(0);
+    expect(logger.lines.some((l) => l.startsWith('warn binary: cannot connect'))).toBe(true);
+    const seen = countByToken(mock.accepted.map((a) => a.token));
+    expect(seen.size).toBe(100);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+    expect(sink.failedCount).toBe(0);
+  });
+
+  it('respects backpressure from a slow gateway: the queue stays bounded and everything arrives once', async () => {
+    mock.faults.slowReads({ pauseMs: 5, everyBytes: 16 * 1024 });
+    const transport = new BinaryTransport(binaryConfig(mock, { maxConnections: 2, queueSize: 500 }), { onFeedback: () => undefined });
+    const sink = new RecordingSink();
+    const message = prepare({ alert: 'slow '.repeat(100) });
+    const deliveries = Array.from({ length: 6_000 }, (_, i) => delivery(tokenFor(i, 11), message, sink));
+
+    let maxQueued = 0;
+    for (const d of deliveries) {
+      if (!transport.offer(d)) await transport.whenWritable();
+      maxQueued = Math.max(maxQueued, transport.stats.pool.queued);
+    }
+    await mock.waitForAccepted(6_000, 20_000);
+    await transport.close(5_000);
+
+    expect(maxQueued).toBeLessThanOrEqual(500);
+    expect(mock.counters.readPauses).toBeGreaterThan(0);
+    expect(transport.stats.drainWaits).toBeGreaterThan(0);
+    const seen = countByToken(mock.accepted.map((a) => a.token));
+    expect(seen.size).toBe(6_000);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it("resends what was written just before a drop without an error response (uncertainWindow 'resend'), and counts it", async () => {
+    mock.faults.binaryCloseAfter(300, { connections: 1 });
+    // A window far longer than the test, so a loaded machine cannot push a write out of it.
+    const transport = new BinaryTransport(binaryConfig(mock, { maxConnections: 1, binary: { uncertainWindowMs: 60_000 } }), {
+      onFeedback: () => undefined,
+    });
+    const sink = new RecordingSink();
+    const message = prepare({ alert: 'dropped' });
+    const deliveries = Array.from({ length: 1_000 }, (_, i) => delivery(tokenFor(i, 12), message, sink));
+
+    await offerAll(transport, deliveries);
+    await mock.waitFor(() => countByToken(mock.accepted.map((a) => a.token)).size === 1_000);
+    await transport.close(5_000);
+
+    const seen = countByToken(mock.accepted.map((a) => a.token));
+    const duplicates = mock.accepted.length - seen.size;
+    expect(seen.size).toBe(1_000);
+    expect(sink.failedCount).toBe(0);
+    expect(transport.stats.resentUncertain).toBeGreaterThan(0);
+    // At-least-once: only what was resent can have arrived twice (the 300 the gateway took before closing).
+    expect(duplicates).toBe(300);
+    expect(duplicates).toBeLessThanOrEqual(transport.stats.resentUncertain);
+    expect([...seen.values()].every((n) => n <= 2)).toBe(true);
+  });
+
+  it("fails what was written just before a drop without an error response with ConnectionLost (uncertainWindow 'fail'), and counts it", async () => {
+    mock.faults.binaryCloseAfter(300, { connections: 1 });
+    const transport = new BinaryTransport(binaryConfig(mock, { maxConnections: 1, binary: { uncertainWindow: 'fail', uncertainWindowMs: 60_000 } }), {
+      onFeedback: () => undefined,
+    });
+    const sink = new RecordingSink();
+    const message = prepare({ alert: 'dropped' });
+    const deliveries = Array.from({ length: 1_000 }, (_, i) => delivery(tokenFor(i, 13), message, sink));
+
+    await offerAll(transport, deliveries);
+    await mock.waitForAccepted(300);
+    await transport.close(5_000);
+
+    const seen = countByToken(mock.accepted.map((a) => a.token));
+    // At-most-once: nothing arrives twice; whatever did not arrive failed, with the reason.
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+    expect(transport.stats.failedUncertain).toBe(sink.failedCount);
+    expect(sink.failedCount).toBeGreaterThan(0);
+    for (const d of deliveries) {
+      const failures = sink.failures.get(d);
+      if (!seen.has(d.token)) expect(failures).toHaveLength(1);
+      if (failures) {
+        expect(failures).toHaveLength(1);
+        expect(failures[0]).toMatchObject({ reason: 'ConnectionLost', source: 'binary' });
+        expect(failures[0]!.message).toContain('may or may not have been delivered');
+      }
+    }
+  });
+
+  it('takes what was written before the uncertain window as delivered, and resends only what falls inside it', async () => {
+    let clock = 1_000_000;
+    mock.faults.binaryCloseAfter(150, { connections: 1 });
+    const transport = new BinaryTransport(binaryConfig(mock, { maxConnections: 1, now: () => clock, binary: { uncertainWindowMs: 1_000 } }), {
+      onFeedback: () => undefined,
+    });
+    const sink = new RecordingSink();
+    const message = prepare({ alert: 'window' });
+    const early = Array.from({ length: 100 }, (_, i) => delivery(tokenFor(i, 16), message, sink));
+    const late = Array.from({ length: 50 }, (_, i) => delivery(tokenFor(i + 100, 16), message, sink));
+
+    await offerAll(transport, early);
+    await mock.waitForAccepted(100);
+    clock += 5_000;
+    await offerAll(transport, late);
+    await mock.waitForAccepted(200);
+    await transport.close(5_000);
+
+    const seen = countByToken(mock.accepted.map((a) => a.token));
+    for (const d of early) expect(seen.get(d.token)).toBe(1);
+    for (const d of late) expect(seen.get(d.token)).toBe(2);
+    expect(transport.stats.resentUncertain).toBe(50);
+  });
+
+  it('gives up on a notification whose connection keeps dying under it, with ConnectionLost and its attempt count', async () => {
+    // The gateway takes one notification per connection and drops it: the doomed one, every time.
+    mock.faults.binaryCloseAfter(1);
+    const transport = new BinaryTransport(binaryConfig(mock, { maxConnections: 1, retry: { attempts: 2 } }), { onFeedback: () => undefined });
+    const sink = new RecordingSink();
+    const d = delivery(tokenFor(1, 14), prepare({ alert: 'doomed' }), sink);
+
+    transport.offer(d);
+    await waitForFailures(sink, 1);
+    await transport.close(1_000);
+
+    expect(sink.failures.get(d)).toHaveLength(1);
+    const error = sink.failures.get(d)![0]!;
+    expect(error).toMatchObject({ reason: 'ConnectionLost', attempts: 3 });
+    expect(error.message).toContain('after 3 attempts');
+    expect(transport.stats.failedResendLimit).toBe(1);
+    expect(mock.accepted.filter((a) => a.token === d.token)).toHaveLength(3);
+  });
+});
+
+describe('BinaryTransport with bad credentials', () => {
+  let mock: MockApnsServer;
+
+  beforeAll(async () => {
+    mock = await MockApnsServer.start();
+  });
+
+  afterAll(async () => {
+    await mock.stop();
+  });
+
+  async function sendAndCollectFailures(transport: BinaryTransport, count: number): Promise<RecordingSink> {
+    const sink = new RecordingSink();
+    const message = prepare({ alert: 'never' });
+    const deliveries: Delivery[] = Array.from({ length: count }, (_, i) => delivery(tokenFor(i, 15), message, sink));
+    await offerAll(transport, deliveries);
+    await waitForFailures(sink, count);
+    await transport.close(1_000);
+    return sink;
+  }
+
+  it('fails every send at once with a clear reason when the gateway rejects an expired client certificate', async () => {
+    const logger = new RecordingLogger();
+    const transport = new BinaryTransport(
+      binaryConfig(mock, { logger, tls: { cert: testCredentials.expiredClientCert, key: testCredentials.expiredClientKey } }),
+      { onFeedback: () => undefined },
+    );
+    const sink = await sendAndCollectFailures(transport, 5);
+
+    expect(sink.acceptedCalls).toBe(0);
+    for (const [, failures] of sink.failures) {
+      expect(failures).toHaveLength(1);
+      expect(failures[0]).toMatchObject({ reason: 'ConnectionError', source: 'binary', retryable: false, attempts: 0 });
+      expect(failures[0]!.message).toMatch(/client certificate/);
+    }
+    expect(mock.counters.tlsErrors).toBeGreaterThan(0);
+    expect(mock.counters.accepted).toBe(0);
+  });
+
+  it('fails every send with a clear reason when the server certificate is not trusted', async () => {
+    const transport = new BinaryTransport(binaryConfig(mock, { tls: { ca: [testCredentials.untrustedCa] } }), { onFeedback: () => undefined });
+    const sink = await sendAndCollectFailures(transport, 3);
+
+    for (const [, failures] of sink.failures) {
+      expect(failures[0]).toMatchObject({ reason: 'ConnectionError', retryable: false });
+      expect(failures[0]!.message).toMatch(/server certificate is not trusted/);
+    }
+  });
+
+  it('fails every send when the key passphrase is wrong, without printing the passphrase', async () => {
+    const transport = new BinaryTransport(
+      binaryConfig(mock, { tls: { key: testCredentials.clientKeyEncrypted, passphrase: 'not-the-passphrase' } }),
+      { onFeedback: () => undefined },
+    );
+    const sink = await sendAndCollectFailures(transport, 2);
+
+    for (const [, failures] of sink.failures) {
+      expect(failures[0]).toMatchObject({ reason: 'ConnectionError', retryable: false });
+      expect(failures[0]!.message).toMatch(/passphrase/);
+      expect(failures[0]!.message).not.toContain('not-the-passphrase');
+      expect(failures[0]!.message).not.toContain(testCredentials.clientKeyPassphrase);
+    }
+  });
+});

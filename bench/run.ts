@@ -1,7 +1,8 @@
 // `npm run bench` entry: runs scenarios 1–7 of issue 8 (mock server in its own
 // process, each measured run in a fresh child), prints one table, writes
 // bench/results/latest.json, docs/benchmark.svg and the README's bench section.
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +49,8 @@ const MOCK_CLI = process.env.BENCH_MOCK_CLI ?? fileURLToPath(new URL('../src/tes
 const TOPIC = 'com.example.bench';
 
 const registry = new ChildRegistry();
+/** Temporary directories to remove on the way out, whichever way that is. */
+const temporaryDirs: string[] = [];
 const started = performance.now();
 
 function elapsed(): string {
@@ -136,7 +139,8 @@ async function main(): Promise<void> {
   const sizes = benchSizes(options.quick);
   const plans = scenarioPlans(sizes, options.quick).filter((plan) => options.only === undefined || options.only.has(plan.id));
   const credentialsDir = await mkdtemp(join(tmpdir(), 'nest-apns-bench-'));
-  try {
+  temporaryDirs.push(credentialsDir);
+  {
     const paths = await writeTestCredentials(credentialsDir);
     const credentials: BenchCredentials = {
       ca: paths.ca!,
@@ -169,8 +173,6 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`${renderTextReport(results)}\n`);
     await writeOutputs(results, options);
-  } finally {
-    await rm(credentialsDir, { recursive: true, force: true });
   }
 }
 
@@ -197,10 +199,14 @@ async function writeOutputs(results: BenchResults, options: CliOptions): Promise
 
 function shutdown(code: number): never {
   registry.killAll();
+  for (const dir of temporaryDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   process.exit(code);
 }
 
-process.on('exit', () => registry.killAll());
+process.on('exit', () => {
+  registry.killAll();
+  for (const dir of temporaryDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 process.on('SIGINT', () => shutdown(130));
 process.on('SIGTERM', () => shutdown(143));
 

@@ -1,4 +1,5 @@
 import type { ApnsTransport, TransportHooks } from '../transport/apns-transport.js';
+import { BinaryTransport } from '../transport/binary/binary-transport.js';
 import { Http2Transport } from '../transport/http2/http2-transport.js';
 import type { TransportConfig } from '../transport/transport-config.js';
 
@@ -10,8 +11,5 @@ export type ApnsTransportFactory = (
 ) => ApnsTransport;
 
 /** The HTTP/2 or binary transport, as the options name it. */
-export const createTransport: ApnsTransportFactory = (kind, config, hooks) => {
-  // The binary transport lands separately.
-  if (kind === 'binary') throw new Error('The binary transport is not available in this build yet.');
-  return new Http2Transport(config, hooks);
-};
+export const createTransport: ApnsTransportFactory = (kind, config, hooks) =>
+  kind === 'binary' ? new BinaryTransport(config, hooks) : new Http2Transport(config, hooks);

@@ -1,4 +1,7 @@
 import 'reflect-metadata';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { Inject, Injectable, Module, type INestApplicationContext } from '@nestjs/common';
 import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
@@ -12,7 +15,7 @@ import { ApnsService } from '../src/apns.service.js';
 import { ApnsClientClosedError } from '../src/client/apns-client-closed.error.js';
 import { ApnsOptionsError } from '../src/errors/apns-options.error.js';
 import type { ApnsModuleOptions, ApnsOptionsFactory } from '../src/interfaces/apns-module-options.interface.js';
-import { MockApnsServer, testCredentials as creds } from '../src/testing/index.js';
+import { MockApnsServer, testCredentials as creds, writeTestCredentials } from '../src/testing/index.js';
 import { optionsFor, RecordingLogger, tokenFor } from './apns-e2e.fixtures.js';
 
 // Nest wiring against the mock server (HTTP/2, token auth): the ways to
@@ -124,6 +127,40 @@ describe('ApnsModule', () => {
       await expect(
         Test.createTestingModule({ imports: [ApnsModule.forRoot(optionsFor(mock, 'http2-token')), FeatureModule] }).compile(),
       ).rejects.toThrow(/can't resolve dependencies of the Notifier/i);
+    });
+  });
+
+  describe('credentials', () => {
+    let dir: string;
+    let paths: Record<string, string>;
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'apns-e2e-'));
+      paths = await writeTestCredentials(dir);
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('reads a .p8 key, a CA and a PKCS#12 bundle from file paths', async () => {
+      const base = optionsFor(mock, 'http2-token');
+      const tokenApp = await boot([
+        ApnsModule.forRoot({ ...base, ca: paths.ca, token: { key: paths.signingKey!, keyId: creds.keyId, teamId: creds.teamId } }),
+      ]);
+      await sendsOne(tokenApp);
+      const binary = optionsFor(mock, 'binary');
+      const pfxApp = await boot([
+        ApnsModule.forRoot({ ...binary, cert: undefined, key: undefined, pfx: paths.clientPfx, passphrase: creds.clientPfxPassphrase, ca: paths.ca }),
+      ]);
+      await sendsOne(pfxApp);
+    });
+
+    it('unlocks an encrypted key with its passphrase (HTTP/2 certificate auth)', async () => {
+      const app = await boot([
+        ApnsModule.forRoot({
+          ...optionsFor(mock, 'http2-certificate'),
+          key: creds.clientKeyEncrypted,
+          passphrase: creds.clientKeyPassphrase,
+        }),
+      ]);
+      await sendsOne(app);
     });
   });
 

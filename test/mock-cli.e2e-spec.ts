@@ -8,7 +8,7 @@ import { closeH2, h2Send, openH2 } from './mock-test-clients.js';
 describe('nest-apns-mock command line', () => {
   it('parses every option, in both --opt value and --opt=value forms', () => {
     expect(
-      parseMockCliArgs(['--http2-port', '2197', '--binary-port=2195', '--feedback-port', '2196', '--latency', '20', '--max-streams=10', '--seed', '5', '--no-records', '--no-client-cert', '--log', '--credentials-dir', '/tmp/x']),
+      parseMockCliArgs(['--http2-port', '2197', '--binary-port=2195', '--feedback-port', '2196', '--latency', '20', '--max-streams=10', '--seed', '5', '--no-client-cert', '--log', '--credentials-dir', '/tmp/x']),
     ).toEqual({
       server: { http2Port: 2197, binaryPort: 2195, feedbackPort: 2196, maxConcurrentStreams: 10, seed: 5, recordAccepted: false, requireClientCert: false, log: true },
       latencyMs: 20,
@@ -16,6 +16,7 @@ describe('nest-apns-mock command line', () => {
       help: false,
     });
     expect(parseMockCliArgs(['--help']).help).toBe(true);
+    expect(parseMockCliArgs([]).server).toEqual({ recordAccepted: false });
   });
 
   it.each([

@@ -19,7 +19,6 @@ Options:
   --max-streams <n>       SETTINGS_MAX_CONCURRENT_STREAMS (default 1000)
   --seed <n>              seed of the random choices (default 1)
   --credentials-dir <dir> write the credentials there (default: a new temporary directory, removed on exit)
-  --no-records            count notifications without keeping them (long benchmarks)
   --no-client-cert        binary and feedback: do not require a client certificate
   --log                   log connections and rejections to stderr
   --help                  this text`;
@@ -42,7 +41,9 @@ const NUMERIC: Record<string, (o: MockCliOptions, n: number) => void> = {
 
 /** Parses the command line; throws an Error naming the bad argument. Accepts `--opt value` and `--opt=value`. */
 export function parseMockCliArgs(argv: readonly string[]): MockCliOptions {
-  const options: MockCliOptions = { server: {}, latencyMs: 0, credentialsDir: undefined, help: false };
+  // Records only count here: nothing outside the process could read them, and a
+  // benchmark would otherwise keep every payload in memory.
+  const options: MockCliOptions = { server: { recordAccepted: false }, latencyMs: 0, credentialsDir: undefined, help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf('=');
@@ -59,7 +60,6 @@ export function parseMockCliArgs(argv: readonly string[]): MockCliOptions {
       if (!/^\d+$/.test(text)) throw new Error(`${name} needs a non-negative integer, got "${text}"`);
       setNumber(options, Number(text));
     } else if (name === '--credentials-dir') options.credentialsDir = value();
-    else if (name === '--no-records') options.server.recordAccepted = false;
     else if (name === '--no-client-cert') options.server.requireClientCert = false;
     else if (name === '--log') options.server.log = true;
     else if (name === '--help' || name === '-h') options.help = true;

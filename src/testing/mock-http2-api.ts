@@ -11,8 +11,8 @@ import type { TLSSocket } from 'node:tls';
 import { isValidApnsId, parseDevicePath } from '../codec/http2-request.js';
 import { PAYLOAD_LIMITS } from '../codec/payload.js';
 import { redactToken } from '../errors/redact.js';
+import { ApnsIdSource } from './apns-id-source.js';
 import type { MockServerContext } from './mock-server-context.js';
-import { seededUuid } from './seeded-random.js';
 
 const PROVIDER_TOKEN_LIFETIME_SECONDS = 3600;
 const MAX_COLLAPSE_ID_BYTES = 64;
@@ -85,12 +85,16 @@ export class MockHttp2Api {
   /** The socket of the connection being set up: its session is created synchronously right after. */
   private connecting: TLSSocket | undefined;
   private maxStreams: number;
+  private readonly ids: ApnsIdSource;
+  private readonly uniqueIds: ApnsIdSource;
 
   constructor(
     private readonly ctx: MockServerContext,
     private readonly options: MockHttp2ApiOptions,
   ) {
     this.maxStreams = options.maxConcurrentStreams;
+    this.ids = new ApnsIdSource(ctx.random);
+    this.uniqueIds = new ApnsIdSource(ctx.random);
     this.server = createSecureServer({
       key: options.key,
       cert: options.cert,
@@ -222,15 +226,20 @@ export class MockHttp2Api {
       return;
     }
 
-    const chunks: Buffer[] = [];
+    // One chunk is the common case: no array until a second one arrives.
+    let first: Buffer | undefined;
+    let more: Buffer[] | undefined;
     let size = 0;
     stream.on('data', (chunk: Buffer) => {
       // Keep just enough to tell "too large" from "fits"; the rest is read and dropped.
-      if (size <= PAYLOAD_LIMITS.voip) chunks.push(chunk);
+      if (size <= PAYLOAD_LIMITS.voip) {
+        if (first === undefined) first = chunk;
+        else (more ??= [first]).push(chunk);
+      }
       size += chunk.length;
     });
-    stream.on('end', () => {
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    stream.once('end', () => {
+      const body = more !== undefined ? Buffer.concat(more) : (first ?? EMPTY);
       this.handle(stream, state, headers, rawHeaders, body, size);
     });
   }
@@ -244,7 +253,7 @@ export class MockHttp2Api {
     size: number,
   ): void {
     const requestedId = headers['apns-id'];
-    const apnsId = typeof requestedId === 'string' && isValidApnsId(requestedId) ? requestedId : seededUuid(this.ctx.random);
+    const apnsId = typeof requestedId === 'string' && isValidApnsId(requestedId) ? requestedId : this.ids.next();
     const path = headers[':path'] ?? '';
     const rawToken = path.startsWith(DEVICE_PATH) ? path.slice(DEVICE_PATH.length) : '';
 
@@ -299,7 +308,10 @@ export class MockHttp2Api {
   private checkHeaders(state: SessionState, headers: IncomingHttpHeaders, rawHeaders: string[], requestedId: unknown): Answer | undefined {
     // A bit per header name rather than a Set per request: this runs for every notification.
     for (let i = 0, seen = 0; i < rawHeaders.length; i += 2) {
-      const bit = SINGLE_HEADER_BITS.get(rawHeaders[i]!);
+      const name = rawHeaders[i]!;
+      // Every header checked starts with 'a': skip the others without a lookup.
+      if (name.charCodeAt(0) !== 0x61) continue;
+      const bit = SINGLE_HEADER_BITS.get(name);
       if (bit === undefined) continue;
       if (seen & bit) return { status: 400, reason: 'DuplicateHeaders' };
       seen |= bit;
@@ -364,7 +376,7 @@ export class MockHttp2Api {
     json: object,
   ): void {
     const responseHeaders: Record<string, string | number> = { ':status': 200, 'apns-id': apnsId };
-    if (this.options.uniqueIds) responseHeaders['apns-unique-id'] = seededUuid(this.ctx.random);
+    if (this.options.uniqueIds) responseHeaders['apns-unique-id'] = this.uniqueIds.next();
     this.respond(stream, () => {
       stream.respond(responseHeaders, { endStream: true });
       this.ctx.records.accept(
@@ -460,3 +472,5 @@ function copyHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   }
   return copy;
 }
+
+const EMPTY = Buffer.alloc(0);

@@ -134,7 +134,8 @@ export class ApnsClient {
   /**
    * Sends personalised messages, each `{ token, notification }`, pulled from the
    * source only as fast as the transport takes them. Consecutive messages that
-   * share one notification object share one serialization.
+   * share one notification object share one serialization. A notification's
+   * `id` becomes the apns-id of each message that carries it.
    *
    * An invalid notification fails that message alone, on the report and on
    * `errors$`, with reason `InvalidNotification` (the validation error is its

@@ -1,7 +1,8 @@
+import { createServer, type Socket } from 'node:net';
 import { MockApnsServer, testCredentials } from '../src/testing/index.js';
 import { BinaryTransport } from '../src/transport/binary/binary-transport.js';
 import type { Delivery } from '../src/transport/delivery.js';
-import { binaryConfig, delivery, offerAll, prepare, RecordingLogger, RecordingSink, tokenFor } from './binary-transport.fixture.js';
+import { binaryConfig, delivery, offerAll, prepare, RecordingLogger, RecordingSink, tokenFor, waitUntil } from './binary-transport.fixture.js';
 
 function countByToken(tokens: readonly string[]): Map<string, number> {
   const seen = new Map<string, number>();
@@ -9,13 +10,9 @@ function countByToken(tokens: readonly string[]): Map<string, number> {
   return seen;
 }
 
-/** Resolves once every delivery has failed at least once. */
-async function waitForFailures(sink: RecordingSink, count: number, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (sink.failedCount < count) {
-    if (Date.now() > until) throw new Error(`only ${sink.failedCount} of ${count} deliveries failed`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** Resolves once `count` deliveries have failed. */
+function waitForFailures(sink: RecordingSink, count: number): Promise<void> {
+  return waitUntil(() => sink.failedCount >= count, `${count} deliveries failed (${sink.failedCount} so far)`);
 }
 
 describe('BinaryTransport when the gateway misbehaves', () => {
@@ -174,6 +171,34 @@ describe('BinaryTransport when the gateway misbehaves', () => {
     expect(error.message).toContain('after 3 attempts');
     expect(transport.stats.failedResendLimit).toBe(1);
     expect(mock.accepted.filter((a) => a.token === d.token)).toHaveLength(3);
+  });
+});
+
+describe('BinaryTransport timeouts', () => {
+  it('fails sends with a connect timeout when the server never completes the TLS handshake', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const mock = { gateway: `127.0.0.1:${port}`, feedbackGateway: `127.0.0.1:${port}` } as MockApnsServer;
+    const transport = new BinaryTransport(
+      binaryConfig(mock, { connectTimeoutMs: 100, reconnect: { baseDelayMs: 20, maxDelayMs: 50, giveUpAfterMs: 300 } }),
+      { onFeedback: () => undefined },
+    );
+    const sink = new RecordingSink();
+    transport.offer(delivery(tokenFor(1, 17), prepare({ alert: 'nobody home' }), sink));
+
+    await waitForFailures(sink, 1);
+    await transport.close(500);
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+
+    const [error] = [...sink.failures.values()][0]!;
+    expect(error).toMatchObject({ reason: 'ConnectionError', attempts: 0 });
+    expect(error!.message).toContain('CONNECT_TIMEOUT');
   });
 });
 

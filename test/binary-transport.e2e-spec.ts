@@ -2,7 +2,7 @@ import { MockApnsServer } from '../src/testing/index.js';
 import { BinaryTransport } from '../src/transport/binary/binary-transport.js';
 import type { Delivery } from '../src/transport/delivery.js';
 import { createSeededRandom } from '../src/testing/seeded-random.js';
-import { binaryConfig, delivery, offerAll, prepare, RecordingLogger, RecordingSink, tokenFor } from './binary-transport.fixture.js';
+import { binaryConfig, delivery, offerAll, prepare, RecordingLogger, RecordingSink, tokenFor, waitUntil } from './binary-transport.fixture.js';
 
 function countByToken(tokens: readonly string[]): Map<string, number> {
   const seen = new Map<string, number>();
@@ -150,5 +150,22 @@ describe('BinaryTransport against the mock gateway', () => {
     const seen = countByToken(mock.accepted.map((a) => a.token));
     for (const d of deliveries.slice(-8)) expect(seen.get(d.token)).toBe(1);
     expect(logger.lines.join('\n')).not.toContain(deliveries[0]!.token);
+  });
+
+  it('closes an idle connection cleanly (nothing resent) and opens a new one for later work', async () => {
+    const transport = new BinaryTransport(binaryConfig(mock, { maxConnections: 1, idleTimeoutMs: 150 }), { onFeedback: () => undefined });
+    const sink = new RecordingSink();
+    const message = prepare({ alert: 'idle' });
+
+    transport.offer(delivery(tokenFor(1, 5), message, sink));
+    await mock.waitForAccepted(1);
+    await waitUntil(() => transport.stats.pool.connections === 0, 'the idle connection is closed');
+    transport.offer(delivery(tokenFor(2, 5), message, sink));
+    await mock.waitForAccepted(2);
+    await transport.close(1_000);
+
+    expect(mock.counters.binaryConnections).toBe(2);
+    expect(mock.accepted.map((a) => a.token)).toEqual([tokenFor(1, 5), tokenFor(2, 5)]);
+    expect(transport.stats.resentUncertain).toBe(0);
   });
 });

@@ -115,3 +115,12 @@ export async function offerAll(transport: { offer(d: Delivery): boolean; whenWri
     if (!transport.offer(d)) await transport.whenWritable();
   }
 }
+
+/** Polls `predicate` every 10 ms (for state the mock does not see); rejects after `timeoutMs`. */
+export async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -128,6 +128,8 @@ describe.each(MODES)('ApnsService over %s', (mode: ApnsMode) => {
       mock.queueFeedback(later.token, later.timestamp);
       await expect(apns.pollFeedback()).resolves.toEqual([later]);
       expect(feedback).toEqual([...gone, later]);
+      // An empty list is an empty answer, not an error.
+      await expect(apns.pollFeedback()).resolves.toEqual([]);
     });
   } else {
     it('emits a 410 on errors$ and on feedback$ with its timestamp', async () => {

@@ -24,18 +24,24 @@ interface CliOptions {
   quick: boolean;
   only: Set<string> | undefined;
   reps: number | undefined;
+  /** Leave README.md alone (results and chart are still written). */
+  noReadme: boolean;
+  /** Measure nothing: render the table, chart and README section from this results file. */
+  reportFrom: string | undefined;
 }
 
 function parseArgs(argv: readonly string[]): CliOptions {
-  const options: CliOptions = { quick: false, only: undefined, reps: undefined };
+  const options: CliOptions = { quick: false, only: undefined, reps: undefined, noReadme: false, reportFrom: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') options.quick = true;
     else if (arg === '--only') options.only = new Set((argv[++i] ?? '').split(',').filter(Boolean));
     else if (arg.startsWith('--only=')) options.only = new Set(arg.slice(7).split(',').filter(Boolean));
     else if (arg === '--reps') options.reps = Number(argv[++i]);
+    else if (arg === '--no-readme') options.noReadme = true;
+    else if (arg === '--report-only') options.reportFrom = argv[i + 1]?.startsWith('--') === false ? argv[++i]! : 'bench/results/latest.json';
     else if (arg === '--help') {
-      process.stdout.write('npm run bench [-- --quick] [--only codec,binary,http2,fanout,memory,latency,hostile] [--reps N]\n');
+      process.stdout.write('npm run bench [-- --quick] [--only codec,binary,http2,fanout,memory,latency,hostile] [--reps N] [--no-readme] [--report-only [results.json]]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${arg}`);
   }
@@ -136,6 +142,12 @@ async function runScenario(
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
+  if (options.reportFrom !== undefined) {
+    const results = JSON.parse(await readFile(join(ROOT, options.reportFrom), 'utf8')) as BenchResults;
+    process.stdout.write(`${renderTextReport(results)}\n`);
+    await writeOutputs(results, { ...options, quick: results.mode === 'quick' }, options.reportFrom);
+    return;
+  }
   const sizes = benchSizes(options.quick);
   const plans = scenarioPlans(sizes, options.quick).filter((plan) => options.only === undefined || options.only.has(plan.id));
   const credentialsDir = await mkdtemp(join(tmpdir(), 'nest-apns-bench-'));
@@ -176,25 +188,28 @@ async function main(): Promise<void> {
   }
 }
 
-async function writeOutputs(results: BenchResults, options: CliOptions): Promise<void> {
+async function writeOutputs(results: BenchResults, options: CliOptions, readFrom?: string): Promise<void> {
   const partial = options.only !== undefined || options.reps !== undefined;
   await mkdir(join(ROOT, 'bench/results'), { recursive: true });
   const json = `${JSON.stringify(results, null, 2)}\n`;
-  if (partial || options.quick) {
+  if (readFrom !== undefined) {
+    // Re-rendering: the results file stays as it is.
+  } else if (partial || options.quick) {
     // Quick and partial runs never replace the committed full results.
     const file = join(ROOT, `bench/results/${options.quick ? 'quick' : 'partial'}.tmp.json`);
     await writeFile(file, json);
     progress(`results: ${file} (README and chart are only rewritten by a full run)`);
     return;
+  } else {
+    await writeFile(join(ROOT, 'bench/results/latest.json'), json);
   }
-  await writeFile(join(ROOT, 'bench/results/latest.json'), json);
   await mkdir(join(ROOT, 'docs'), { recursive: true });
   await writeFile(join(ROOT, 'docs/benchmark.svg'), renderSvgChart(results));
   const readmePath = join(ROOT, 'README.md');
-  const readme = await readFile(readmePath, 'utf8').catch(() => undefined);
+  const readme = options.noReadme ? undefined : await readFile(readmePath, 'utf8').catch(() => undefined);
   const updated = readme === undefined ? undefined : replaceBenchSection(readme, renderMarkdownSection(results, 'docs/benchmark.svg'));
   if (updated !== undefined && updated !== readme) await writeFile(readmePath, updated);
-  progress(`results: bench/results/latest.json, docs/benchmark.svg${updated === undefined ? ' (README markers missing: README left alone)' : ', README.md'}`);
+  progress(`results: bench/results/latest.json, docs/benchmark.svg${options.noReadme ? ' (README left alone: --no-readme)' : updated === undefined ? ' (README markers missing: README left alone)' : ', README.md'}`);
 }
 
 function shutdown(code: number): never {

@@ -174,6 +174,13 @@ describe('bench SVG chart', () => {
     expect(svg).toContain('2 cores');
     expect(svg).toContain('v20.20.0');
   });
+
+  it('leaves the latency scenario out of the chart', () => {
+    const latencyRun: RunSample = { ...run(100), latency: { p50: 1, p99: 2, max: 3, samples: 100 } };
+    const svg = renderSvgChart(results([scenario('a', [row('x', [run(100)])]), scenario('latency', [row('l', [latencyRun])])]));
+    expect(svg.match(/<rect class="bar"/g)).toHaveLength(1);
+    expect(svg).not.toContain('scenario latency');
+  });
 });
 
 describe('README benchmark section', () => {

@@ -2,8 +2,8 @@ import type { BenchResults } from './bench-results.js';
 import { formatCount, machineLine } from './format-report.js';
 
 const WIDTH = 960;
-const LABEL_WIDTH = 300;
-const BAR_AREA = 470;
+const LABEL_WIDTH = 390;
+const BAR_AREA = 400;
 const BAR_HEIGHT = 18;
 const ROW_HEIGHT = 24;
 const HEADING_HEIGHT = 30;
@@ -18,12 +18,14 @@ export function escapeXml(text: string): string {
  * A horizontal bar chart of the throughput of every contender, one group per
  * scenario, each bar scaled to the fastest of its own scenario (units differ
  * between scenarios). Baselines are grey. One `rect.bar` per contender, an
- * empty one for a contender that has no figure.
+ * empty one for a contender that has no figure. The latency scenario is left
+ * out: its throughput is the rate it was asked for, and its figures are the
+ * percentiles in the table.
  */
 export function renderSvgChart(results: BenchResults): string {
   const parts: string[] = [];
   let y = 58;
-  for (const scenario of results.scenarios) {
+  for (const scenario of results.scenarios.filter((s) => !s.contenders.some((row) => row.latencyP50Ms !== undefined))) {
     parts.push(`<text class="heading" x="12" y="${y + 18}">${escapeXml(scenario.title)} (${escapeXml(scenario.unit)}, median)</text>`);
     y += HEADING_HEIGHT;
     const best = Math.max(0, ...scenario.contenders.map((row) => row.notificationsPerSec?.median ?? 0).filter(Number.isFinite));
@@ -45,7 +47,7 @@ export function renderSvgChart(results: BenchResults): string {
   }
   const height = y + 28;
   const title = `nest-apns benchmark (${results.mode}): throughput`;
-  const subtitle = `${machineLine(results)}; ${results.generatedAt.slice(0, 10)}. Blue: nest-apns; grey: baselines and peers.`;
+  const subtitle = `${machineLine(results)}; ${results.generatedAt.slice(0, 10)}. Blue: nest-apns; grey: baselines and peers. Latency: see the README table.`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="Helvetica, Arial, sans-serif">`,

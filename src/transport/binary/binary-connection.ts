@@ -131,6 +131,10 @@ export class BinaryConnection implements PooledConnection {
       throw strikes >= CERTIFICATE_REJECTED_AFTER ? certificateRejected(error, endpoint, strikes) : error;
     }
     context.handshakeCloses.count = 0;
+    if (socket.destroyed) {
+      // Closed between the confirmation and now: an open that failed, so the pool backs off.
+      throw new ApnsConnectionError(context.endpointName, 'CONNECTION_CLOSED', 'the server closed the connection as soon as it was open');
+    }
     return new BinaryConnection(id, socket, listener, context);
   }
 
@@ -152,8 +156,6 @@ export class BinaryConnection implements PooledConnection {
       this.socketError ??= toConnectionError(context.endpoint, error);
     });
     socket.on('close', () => this.onSocketClosed());
-    // It may have died between the handshake and now; 'close' has then been emitted already.
-    if (socket.destroyed) queueMicrotask(() => this.onSocketClosed());
   }
 
   get available(): number {

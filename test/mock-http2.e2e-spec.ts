@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
 import { constants as h2, type ClientHttp2Session } from 'node:http2';
 import { signProviderToken } from '../src/codec/provider-token-jwt.js';
@@ -129,6 +130,24 @@ describe('MockApnsServer HTTP/2 API', () => {
       expect((await h2Send(session, { headers: bearer(token) })).status).toBe(200);
     });
 
+    it('tokenUpdateLimit answers a second token switch within 20 minutes with 429 TooManyProviderTokenUpdates', async () => {
+      const strict = await MockApnsServer.start({ tokenUpdateLimit: true });
+      try {
+        const session = await openH2(strict);
+        const [a, b, c] = [jwt(now() - 30), jwt(now() - 20), jwt(now() - 10)];
+        const statuses = [];
+        for (const token of [a, a, b, b, c]) statuses.push((await h2Send(session, { headers: bearer(token) })).status);
+        expect(statuses).toEqual([200, 200, 200, 200, 429]);
+        expect(strict.rejected[0]!.reason).toBe('TooManyProviderTokenUpdates');
+        // The limit is per connection.
+        const other = await openH2(strict);
+        expect((await h2Send(other, { headers: bearer(c) })).status).toBe(200);
+        await Promise.all([closeH2(session), closeH2(other)]);
+      } finally {
+        await strict.stop();
+      }
+    });
+
     it('expireProviderTokens answers the next N token requests ExpiredProviderToken whatever their iat', async () => {
       mock.faults.expireProviderTokens({ count: 2 });
       const session = await open();
@@ -149,6 +168,7 @@ describe('MockApnsServer HTTP/2 API', () => {
       ['an odd-length token', { token: 'abc' }, 400, 'BadDeviceToken'],
       ['a repeated header', { headers: { 'apns-topic': ['com.example.app', 'com.example.app'] } }, 400, 'DuplicateHeaders'],
       ['an unknown push type', { headers: { 'apns-push-type': 'email' } }, 400, 'InvalidPushType'],
+      ['a push type named like an object property', { headers: { 'apns-push-type': 'constructor' } }, 400, 'InvalidPushType'],
       ['an apns-id in upper case', { headers: { 'apns-id': APNS_ID.toUpperCase() } }, 400, 'BadMessageId'],
       ['an apns-id that is no UUID', { headers: { 'apns-id': 'abc' } }, 400, 'BadMessageId'],
       ['a voip push without the .voip topic', { headers: { 'apns-push-type': 'voip' } }, 400, 'BadTopic'],
@@ -322,6 +342,32 @@ describe('MockApnsServer HTTP/2 API', () => {
       expect(mock.counters.refusedConnections).toBe(1);
       mock.resetFaults();
       expect((await h2Send(await open('valid'))).status).toBe(200);
+    });
+  });
+
+  describe('logging', () => {
+    it('logs rejections with redacted tokens only', async () => {
+      const lines: string[] = [];
+      const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        lines.push(String(chunk));
+        return true;
+      });
+      const logged = await MockApnsServer.start({ log: true });
+      try {
+        logged.markInvalid(TOKEN);
+        const session = await openH2(logged);
+        await h2Send(session, { headers: bearer(jwt()) });
+        await h2Send(session, { headers: bearer('abc.def.ghi') });
+        await closeH2(session);
+      } finally {
+        await logged.stop();
+        spy.mockRestore();
+      }
+      const text = lines.join('');
+      expect(text).toContain('http2 400 BadDeviceToken for a1a1a1a1…a1a1');
+      expect(text).toContain('403 InvalidProviderToken');
+      expect(text).not.toContain(TOKEN);
+      expect(text).not.toContain('abc.def.ghi');
     });
   });
 

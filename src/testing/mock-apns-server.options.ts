@@ -45,4 +45,11 @@ export interface MockApnsServerOptions {
    * sends. Default false.
    */
   uniqueIds?: boolean;
+  /**
+   * HTTP/2 token auth: answer 429 `TooManyProviderTokenUpdates` when a
+   * connection switches provider tokens a second time within 20 minutes of the
+   * previous switch (Apple's rule; the first token and the first switch are free).
+   * Default false, so tests that force renewals need not care.
+   */
+  tokenUpdateLimit?: boolean;
 }

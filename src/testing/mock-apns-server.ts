@@ -92,6 +92,7 @@ export class MockApnsServer {
       maxConcurrentStreams,
       recordAccepted: options.recordAccepted ?? true,
       uniqueIds: options.uniqueIds ?? false,
+      tokenUpdateLimit: options.tokenUpdateLimit ?? false,
     });
   }
 

@@ -15,6 +15,8 @@ import { ApnsIdSource } from './apns-id-source.js';
 import type { MockServerContext } from './mock-server-context.js';
 
 const PROVIDER_TOKEN_LIFETIME_SECONDS = 3600;
+/** Apple: a connection may switch to a new provider token at most once per 20 minutes. */
+const TOKEN_UPDATE_INTERVAL_MS = 20 * 60_000;
 const MAX_COLLAPSE_ID_BYTES = 64;
 const DEVICE_PATH = '/3/device/';
 
@@ -23,19 +25,19 @@ const DEVICE_PATH = '/3/device/';
  * here rather than taken from the client's codec, so the mock checks the client
  * against Apple's table instead of against itself.
  */
-const TOPIC_SUFFIX: Readonly<Record<string, string | undefined>> = {
-  alert: undefined,
-  background: undefined,
-  complication: '.complication',
-  controls: '.push-type.controls',
-  fileprovider: '.pushkit.fileprovider',
-  liveactivity: '.push-type.liveactivity',
-  location: '.location-query',
-  mdm: undefined,
-  pushtotalk: '.voip-ptt',
-  voip: '.voip',
-  widgets: '.push-type.widgets',
-};
+const TOPIC_SUFFIX: ReadonlyMap<string, string | undefined> = new Map([
+  ['alert', undefined],
+  ['background', undefined],
+  ['complication', '.complication'],
+  ['controls', '.push-type.controls'],
+  ['fileprovider', '.pushkit.fileprovider'],
+  ['liveactivity', '.push-type.liveactivity'],
+  ['location', '.location-query'],
+  ['mdm', undefined],
+  ['pushtotalk', '.voip-ptt'],
+  ['voip', '.voip'],
+  ['widgets', '.push-type.widgets'],
+]);
 
 /** Request headers that may appear once only (a repeat is 400 DuplicateHeaders), each with a bit for the check. */
 const SINGLE_HEADER_BITS = new Map(
@@ -54,6 +56,9 @@ interface SessionState {
   /** Last stream id still processed after our GOAWAY; undefined until one is sent. */
   lastStreamId: number | undefined;
   ending: boolean;
+  /** Token auth: the provider token in use, and when the connection last switched to a new one. */
+  jwt: string | undefined;
+  lastSwitchAt: number | undefined;
 }
 
 interface Answer {
@@ -71,6 +76,7 @@ export interface MockHttp2ApiOptions {
   maxTlsVersion: 'TLSv1.2' | 'TLSv1.3';
   recordAccepted: boolean;
   uniqueIds: boolean;
+  tokenUpdateLimit: boolean;
 }
 
 /**
@@ -181,6 +187,8 @@ export class MockHttp2Api {
       goaway: this.ctx.faults.takeGoaway(),
       lastStreamId: undefined,
       ending: false,
+      jwt: undefined,
+      lastSwitchAt: undefined,
     };
     this.sessions.set(session, state);
     this.ctx.records.counters.http2Sessions++;
@@ -294,14 +302,23 @@ export class MockHttp2Api {
     if (state.auth === 'badCertificate') return { status: 403, reason: 'BadCertificate' };
     const authorization = headers.authorization;
     if (typeof authorization !== 'string' || !/^bearer ./i.test(authorization)) return { status: 403, reason: 'MissingProviderToken' };
-    const verdict = this.ctx.verifier.verify(authorization.slice(7).trim());
+    const jwt = authorization.slice(7).trim();
+    const verdict = this.ctx.verifier.verify(jwt);
     this.ctx.records.counters.providerTokens = this.ctx.verifier.distinctTokens;
     if (this.ctx.faults.takeExpiredProviderToken()) return { status: 403, reason: 'ExpiredProviderToken' };
     if (!verdict.ok) {
       this.ctx.log(`provider token refused: ${verdict.problem}`);
       return { status: 403, reason: 'InvalidProviderToken' };
     }
-    if (Date.now() / 1000 - verdict.issuedAtSeconds > PROVIDER_TOKEN_LIFETIME_SECONDS) return { status: 403, reason: 'ExpiredProviderToken' };
+    const now = Date.now();
+    if (now / 1000 - verdict.issuedAtSeconds > PROVIDER_TOKEN_LIFETIME_SECONDS) return { status: 403, reason: 'ExpiredProviderToken' };
+    if (this.options.tokenUpdateLimit && state.jwt !== jwt) {
+      if (state.jwt !== undefined) {
+        if (state.lastSwitchAt !== undefined && now - state.lastSwitchAt < TOKEN_UPDATE_INTERVAL_MS) return { status: 429, reason: 'TooManyProviderTokenUpdates' };
+        state.lastSwitchAt = now;
+      }
+      state.jwt = jwt;
+    }
     return undefined;
   }
 
@@ -320,14 +337,14 @@ export class MockHttp2Api {
       return { status: 400, reason: 'BadMessageId' };
     }
     const pushType = headers['apns-push-type'];
-    if (pushType !== undefined && (typeof pushType !== 'string' || !(pushType in TOPIC_SUFFIX))) return { status: 400, reason: 'InvalidPushType' };
+    if (pushType !== undefined && (typeof pushType !== 'string' || !TOPIC_SUFFIX.has(pushType))) return { status: 400, reason: 'InvalidPushType' };
     const topic = headers['apns-topic'];
     if (topic === undefined || topic === '') {
       // A certificate names its own topic (Apple's older rule); a provider token does not.
       if (state.auth === 'token') return { status: 400, reason: 'MissingTopic' };
     } else {
       if (typeof topic !== 'string' || /\s/.test(topic)) return { status: 400, reason: 'BadTopic' };
-      const suffix = typeof pushType === 'string' ? TOPIC_SUFFIX[pushType] : undefined;
+      const suffix = typeof pushType === 'string' ? TOPIC_SUFFIX.get(pushType) : undefined;
       if (suffix !== undefined && !topic.endsWith(suffix)) return { status: 400, reason: 'BadTopic' };
     }
     const priority = headers['apns-priority'];

@@ -1,6 +1,8 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { decodeProviderToken } from '../codec/provider-token-jwt.js';
 
+const MAX_CACHED_VERDICTS = 10_000;
+
 /** What the mock thinks of one JWT, apart from its age. */
 export type ProviderTokenVerdict =
   | { readonly ok: true; readonly teamId: string; readonly keyId: string; readonly issuedAtSeconds: number }
@@ -16,6 +18,7 @@ export type ProviderTokenVerdict =
 export class ProviderTokenVerifier {
   private keys = new Map<string, KeyObject>();
   private verdicts = new Map<string, ProviderTokenVerdict>();
+  /** Tail of each JWT seen (128 bits of its signature): counts distinct tokens in little memory, even under a renewal storm. */
   private seen = new Set<string>();
 
   register(teamId: string, keyId: string, publicKey: KeyObject | string): void {
@@ -34,10 +37,12 @@ export class ProviderTokenVerifier {
   }
 
   verify(jwt: string): ProviderTokenVerdict {
-    this.seen.add(jwt);
+    this.seen.add(jwt.length > 22 ? jwt.slice(-22) : jwt);
     let verdict = this.verdicts.get(jwt);
     if (verdict === undefined) {
       verdict = this.check(jwt);
+      // A client minting a token per request must not grow the cache without end.
+      if (this.verdicts.size >= MAX_CACHED_VERDICTS) this.verdicts.clear();
       this.verdicts.set(jwt, verdict);
     }
     return verdict;

@@ -41,7 +41,7 @@ function parseArgs(argv: readonly string[]): CliOptions {
     else if (arg === '--no-readme') options.noReadme = true;
     else if (arg === '--report-only') options.reportFrom = argv[i + 1]?.startsWith('--') === false ? argv[++i]! : 'bench/results/latest.json';
     else if (arg === '--help') {
-      process.stdout.write('npm run bench [-- --quick] [--only codec,binary,http2,fanout,memory,latency,hostile] [--reps N] [--no-readme] [--report-only [results.json]]\n');
+      process.stdout.write('npm run bench [-- --quick] [--only codec,binary,http2,fanout,memory,latency,hostile,http2:minimal-http2,...] [--reps N] [--no-readme] [--report-only [results.json]]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${arg}`);
   }
@@ -140,6 +140,19 @@ async function runScenario(
   return withRatios({ id: plan.id, title: plan.title, description: plan.description, unit: plan.unit, contenders: all.map(summarizeContender) });
 }
 
+/**
+ * `--only` names scenarios (all their rows) or rows as `scenario:row`
+ * (`http2:minimal-http2,http2:ours-http2-1`), for quicker comparisons while developing.
+ */
+function selectPlans(plans: ScenarioPlan[], only: Set<string> | undefined): ScenarioPlan[] {
+  if (only === undefined) return plans;
+  return plans
+    .filter((plan) => only.has(plan.id) || [...only].some((name) => name.startsWith(`${plan.id}:`)))
+    .map((plan) =>
+      only.has(plan.id) ? plan : { ...plan, contenders: (done: readonly ScenarioResult[]) => plan.contenders(done).filter((row) => only.has(`${plan.id}:${row.id}`)) },
+    );
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   if (options.reportFrom !== undefined) {
@@ -149,7 +162,7 @@ async function main(): Promise<void> {
     return;
   }
   const sizes = benchSizes(options.quick);
-  const plans = scenarioPlans(sizes, options.quick).filter((plan) => options.only === undefined || options.only.has(plan.id));
+  const plans = selectPlans(scenarioPlans(sizes, options.quick), options.only);
   const credentialsDir = await mkdtemp(join(tmpdir(), 'nest-apns-bench-'));
   temporaryDirs.push(credentialsDir);
   {

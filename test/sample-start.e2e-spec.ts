@@ -11,12 +11,13 @@ const root = process.cwd();
 const main = join(root, 'dist-sample', 'main.js');
 const TOKEN = 'a1b2c3d4'.repeat(8);
 
-/** Newest modification time of the sample's sources. */
+/** Newest modification time of the sample's TypeScript sources. */
 function newestSource(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
   }
   return newest;
 }

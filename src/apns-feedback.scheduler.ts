@@ -61,9 +61,10 @@ export class ApnsFeedbackScheduler implements OnApplicationBootstrap, OnModuleDe
     this.logger.debug?.(feedbackJobScheduled(this.options.feedback.name, this.options.feedback.cron, this.registered));
   }
 
-  onModuleDestroy(): void {
+  /** Stops the job and waits for a running tick, so the client is not closed under a poll. */
+  async onModuleDestroy(): Promise<void> {
     if (!this.job) return;
-    void this.job.stop();
+    await this.job.stop();
     if (this.registered && this.options.feedback !== false) {
       try {
         this.registry!.deleteCronJob(this.options.feedback.name);

@@ -70,7 +70,7 @@ function progress(line: string): void {
 
 /** A generous per-run limit: the run is killed and reported failed after it. */
 function runTimeoutMs(job: ContenderJob): number {
-  return 60_000 + job.count * 0.3 + (job.durationMs ?? 0) * 2;
+  return 60_000 + job.count * 0.5 + (job.durationMs ?? 0) * 2;
 }
 
 function emptyRow(plan: ContenderPlan | { id: string; label: string; baseline: boolean }): ContenderResult {

@@ -214,6 +214,17 @@ describe('MockApnsServer binary gateway', () => {
     });
   });
 
+  it('dropConnections closes binary connections without an error response', async () => {
+    const c = await connect();
+    c.socket.write(frame2(1));
+    await mock.waitForAccepted(1);
+    mock.dropConnections();
+    expect(await c.closed).toEqual(Buffer.alloc(0));
+    const next = await connect();
+    next.socket.write(frame2(2));
+    await mock.waitForAccepted(2);
+  });
+
   it('refuseConnections drops connections for the given time', async () => {
     mock.faults.refuseConnections(60_000);
     await expect(expectTlsFailure(mock.binaryPort, 'valid')).resolves.toEqual(expect.any(String));

@@ -1,3 +1,4 @@
+import { connect as netConnect } from 'node:net';
 import { MockApnsServer } from '../src/testing/index.js';
 import { connectTls, expectTlsFailure, TOKEN, TOKEN_2 } from './mock-test-clients.js';
 
@@ -72,6 +73,20 @@ describe('MockApnsServer feedback service', () => {
     await expect(expectTlsFailure(mock.feedbackPort, 'none')).resolves.toEqual(expect.any(String));
     await expect(expectTlsFailure(mock.feedbackPort, 'expired')).resolves.toEqual(expect.any(String));
     expect(mock.pendingFeedback).toBe(1);
+  });
+
+  it('survives plain-TCP garbage on its port', async () => {
+    mock = await MockApnsServer.start();
+    await new Promise<void>((resolve) => {
+      const raw = netConnect(mock.feedbackPort, '127.0.0.1', () => raw.end(Buffer.from('\x16\x03\x03\x00\x10not a client hello at all')));
+      raw.on('error', () => undefined);
+      raw.on('close', () => resolve());
+      raw.resume();
+    });
+    mock.queueFeedback(TOKEN, new Date(2000));
+    const c = await connectTls(mock.feedbackPort);
+    expect(await c.closed).toEqual(tuple(2, TOKEN));
+    expect(mock.counters.tlsErrors).toBe(1);
   });
 
   it('ignores what a client writes and survives refused connections', async () => {

@@ -323,6 +323,34 @@ describe('MockApnsServer HTTP/2 API', () => {
       expect((await h2Send(session)).status).toBe(200);
     });
 
+    it('streamLimitAfterRejection lowers the limit of a session after a rejection and restores it after an acceptance', async () => {
+      mock.faults.streamLimitAfterRejection(1);
+      mock.markInvalid(TOKEN_2);
+      const session = await open('valid');
+      const nextLimit = () => new Promise<number | undefined>((resolve) => session.once('remoteSettings', (s) => resolve(s.maxConcurrentStreams)));
+      let limit = nextLimit();
+      expect((await h2Send(session, { token: TOKEN_2 })).status).toBe(400);
+      expect(await limit).toBe(1);
+      limit = nextLimit();
+      expect((await h2Send(session)).status).toBe(200);
+      expect(await limit).toBe(1000);
+    });
+
+    it('dropConnections cuts sessions without GOAWAY, before the response', async () => {
+      mock.faults.latency(10_000);
+      const session = await open('valid');
+      let goaway = false;
+      session.on('goaway', () => (goaway = true));
+      const pending = h2Send(session);
+      await mock.waitFor(() => mock.counters.streams === 1);
+      mock.dropConnections();
+      await expect(pending).rejects.toThrow(/without a response/);
+      expect(goaway).toBe(false);
+      mock.faults.latency(0);
+      expect((await h2Send(await open('valid'))).status).toBe(200);
+      expect(mock.counters.accepted).toBe(1);
+    });
+
     it('honours the maxConcurrentStreams option', async () => {
       const limited = await MockApnsServer.start({ maxConcurrentStreams: 5 });
       try {

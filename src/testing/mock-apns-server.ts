@@ -187,6 +187,16 @@ export class MockApnsServer {
     this.http2.setMaxConcurrentStreams(n);
   }
 
+  /**
+   * Destroys every open connection on every port at once: no GOAWAY, no error
+   * response, as if the server crashed. New connections are accepted as usual.
+   */
+  dropConnections(): void {
+    this.binary.dropConnections();
+    this.feedback.dropConnections();
+    this.http2.dropConnections();
+  }
+
   /** Accepts provider tokens with `kid` = keyId and `iss` = teamId signed by this key (public or private, P-256). */
   registerSigningKey(teamId: string, keyId: string, publicKey: KeyObject | string): void {
     this.verifier.register(teamId, keyId, publicKey);

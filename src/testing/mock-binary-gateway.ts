@@ -90,6 +90,11 @@ export class MockBinaryGateway {
     await closed;
   }
 
+  /** Drops every connection at once, without an error response. */
+  dropConnections(): void {
+    for (const connection of this.connections) connection.socket.destroy();
+  }
+
   private onConnection(socket: TLSSocket): void {
     const connection: Connection = {
       id: this.ctx.nextConnectionId(),
@@ -168,6 +173,7 @@ export class MockBinaryGateway {
     connection.bytesSincePause = 0;
     connection.socket.pause();
     this.ctx.records.counters.readPauses++;
+    this.ctx.records.changed();
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       if (!connection.socket.destroyed) connection.socket.resume();

@@ -53,6 +53,7 @@ export class MockFaults {
   private latencyMs = 0;
   private expired: { count: number } | undefined;
   private feedbackOpen = false;
+  private limitAfterRejection: number | undefined;
 
   /** @param random seeded source for fraction faults */
   constructor(
@@ -177,6 +178,16 @@ export class MockFaults {
     this.feedbackOpen = on;
   }
 
+  /**
+   * HTTP/2: after a rejection on a session, send that session SETTINGS with
+   * this SETTINGS_MAX_CONCURRENT_STREAMS; after its next accepted push, send
+   * the server's limit again (what Apple was observed doing, with 1). `null` turns it off.
+   */
+  streamLimitAfterRejection(limit: number | null): void {
+    if (limit !== null) nonNegativeInteger('limit', limit);
+    this.limitAfterRejection = limit ?? undefined;
+  }
+
   /** Clears every fault. */
   reset(): void {
     this.binaryClose = undefined;
@@ -188,6 +199,7 @@ export class MockFaults {
     this.latencyMs = 0;
     this.expired = undefined;
     this.feedbackOpen = false;
+    this.limitAfterRejection = undefined;
   }
 
   // ---- read by the servers (internal) ------------------------------------------
@@ -247,6 +259,11 @@ export class MockFaults {
     if (fault === undefined || fault.count <= 0) return false;
     fault.count--;
     return true;
+  }
+
+  /** @internal */
+  get streamLimitAfterRejectionSetting(): number | undefined {
+    return this.limitAfterRejection;
   }
 
   /** @internal */

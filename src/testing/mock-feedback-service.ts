@@ -70,6 +70,11 @@ export class MockFeedbackService {
     await closed;
   }
 
+  /** Drops every connection at once. */
+  dropConnections(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+
   private onConnection(socket: TLSSocket): void {
     this.sockets.add(socket);
     socket.on('error', () => undefined);

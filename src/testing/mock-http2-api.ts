@@ -49,7 +49,10 @@ type Auth = 'certificate' | 'badCertificate' | 'token';
 interface SessionState {
   readonly id: number;
   readonly socket: TLSSocket;
+  readonly session: ServerHttp2Session;
   readonly auth: Auth;
+  /** The stream limit this session was last told, when the streamLimitAfterRejection fault lowered it. */
+  loweredLimit: number | undefined;
   streams: number;
   open: number;
   goaway: { afterStreams: number; errorCode: number; reason: string | undefined } | undefined;
@@ -150,9 +153,7 @@ export class MockHttp2Api {
   setMaxConcurrentStreams(n: number): void {
     this.maxStreams = n;
     this.server.updateSettings({ maxConcurrentStreams: n });
-    for (const session of this.sessions.keys()) {
-      if (!session.destroyed && !session.closed) session.settings({ maxConcurrentStreams: n });
-    }
+    for (const state of this.sessions.values()) this.tellLimit(state, undefined);
   }
 
   get maxConcurrentStreams(): number {
@@ -181,7 +182,9 @@ export class MockHttp2Api {
     const state: SessionState = {
       id: this.ctx.nextConnectionId(),
       socket,
+      session,
       auth,
+      loweredLimit: undefined,
       streams: 0,
       open: 0,
       goaway: this.ctx.faults.takeGoaway(),
@@ -225,6 +228,7 @@ export class MockHttp2Api {
       if (state.lastStreamId !== undefined && state.open === 0) this.endSession(state);
     });
     if (state.goaway !== undefined && state.streams === state.goaway.afterStreams) this.sendGoaway(session, state, stream.id);
+    this.ctx.records.changed();
 
     const resetCode = this.ctx.faults.takeReset();
     if (resetCode !== undefined) {
@@ -396,6 +400,7 @@ export class MockHttp2Api {
     if (this.options.uniqueIds) responseHeaders['apns-unique-id'] = this.uniqueIds.next();
     this.respond(stream, () => {
       stream.respond(responseHeaders, { endStream: true });
+      if (state.loweredLimit !== undefined) this.tellLimit(state, undefined);
       this.ctx.records.accept(
         this.options.recordAccepted
           ? { protocol: 'http2', token, payload: body, json, apnsId, headers: copyHeaders(headers), connectionId: state.id }
@@ -416,6 +421,8 @@ export class MockHttp2Api {
     this.respond(stream, () => {
       stream.respond(responseHeaders);
       stream.end(body);
+      const lowered = this.ctx.faults.streamLimitAfterRejectionSetting;
+      if (lowered !== undefined && state.loweredLimit !== lowered) this.tellLimit(state, lowered);
       this.ctx.log(`http2 ${answer.status} ${reason} for ${redactToken(token)} on session ${state.id}`);
       this.ctx.records.reject({
         protocol: 'http2',
@@ -427,6 +434,17 @@ export class MockHttp2Api {
         connectionId: state.id,
       });
     });
+  }
+
+  /** Sends one session a stream limit: `lowered`, or the server's own when undefined. */
+  private tellLimit(state: SessionState, lowered: number | undefined): void {
+    state.loweredLimit = lowered;
+    if (!state.session.destroyed && !state.session.closed) state.session.settings({ maxConcurrentStreams: lowered ?? this.maxStreams });
+  }
+
+  /** Drops every connection at once, without GOAWAY: a crash, as the clients see it. */
+  dropConnections(): void {
+    for (const state of this.sessions.values()) state.socket.destroy();
   }
 
   /** Writes now, or after the scripted latency; a stream reset meanwhile gets nothing. */

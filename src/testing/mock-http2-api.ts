@@ -135,7 +135,11 @@ export class MockHttp2Api {
       this.ctx.records.changed();
     });
     this.server.on('sessionError', () => undefined);
-    this.server.on('unknownProtocol', (socket: TLSSocket) => socket.destroy());
+    this.server.on('unknownProtocol', (socket: TLSSocket) => {
+      // No session follows a connection without ALPN h2.
+      if (this.connecting === socket) this.connecting = undefined;
+      socket.destroy();
+    });
   }
 
   listen(host: string, port: number): Promise<number> {

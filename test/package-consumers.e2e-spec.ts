@@ -12,6 +12,7 @@ const probe = (requireOrImport: string) => `
 ${requireOrImport}
 const out = {
   nest: nestVersion,
+  resolvedFrom: resolvedFrom,
   classes: ${JSON.stringify(PUBLIC_CLASSES)}.filter((n) => typeof apns[n] === 'function'),
   messageOk: new apns.ApnsValidationError('token', 'odd length', 'Pass the hex token').message,
   testingLoads: typeof testing === 'object',
@@ -27,16 +28,21 @@ describe('the built package', () => {
     const dir = await makeConsumer(
       'cjs-nest11',
       {
+        // Without a package.json of its own, the folder sits in the repo's package
+        // scope and 'nest-apns' would self-reference the repo's dist (and Nest 12).
+        'package.json': JSON.stringify({ name: 'cjs-consumer', private: true }),
         'main.cjs': probe(`
 require('reflect-metadata');
 const apns = require('nest-apns');
 const testing = require('nest-apns/testing');
-const nestVersion = require('@nestjs/core/package.json').version;`),
+const nestVersion = require('@nestjs/core/package.json').version;
+const resolvedFrom = require.resolve('nest-apns');
       },
       nest11,
     );
     const out = await runConsumer(dir, 'main.cjs');
     expect(out.nest).toMatch(/^11\./);
+    expect(out.resolvedFrom).toBe(join(dir, 'node_modules', 'nest-apns', 'dist', 'index.js'));
     expect(out.classes).toEqual(PUBLIC_CLASSES);
     expect(out.messageOk).toBe('Invalid token: odd length. Pass the hex token');
     expect(out.testingLoads).toBe(true);
@@ -50,10 +56,12 @@ import 'reflect-metadata';
 import * as apns from 'nest-apns';
 import * as testing from 'nest-apns/testing';
 import { createRequire } from 'node:module';
-const nestVersion = createRequire(import.meta.url)('@nestjs/core/package.json').version;`),
+const nestVersion = createRequire(import.meta.url)('@nestjs/core/package.json').version;
+const resolvedFrom = import.meta.resolve('nest-apns');`),
     });
     const out = await runConsumer(dir, 'main.js');
     expect(out.nest).toMatch(/^12\./);
+    expect(out.resolvedFrom).toBe(`file://${join(dir, 'node_modules', 'nest-apns', 'dist', 'index.js')}`);
     expect(out.classes).toEqual(PUBLIC_CLASSES);
     expect(out.testingLoads).toBe(true);
   }, 60_000);

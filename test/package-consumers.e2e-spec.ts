@@ -36,7 +36,7 @@ require('reflect-metadata');
 const apns = require('nest-apns');
 const testing = require('nest-apns/testing');
 const nestVersion = require('@nestjs/core/package.json').version;
-const resolvedFrom = require.resolve('nest-apns');
+const resolvedFrom = require.resolve('nest-apns');`),
       },
       nest11,
     );

@@ -80,7 +80,13 @@ function onStreamResponse(this: TaggedStream, headers: IncomingHttpHeaders): voi
   req.status = Number(headers[':status']);
   req.headers = headers;
   // A 200 carries no body and is final: settle now rather than a tick later at 'end'.
-  if (req.status === 200) req.conn.onResponse(req);
+  if (req.status === 200) {
+    req.conn.onResponse(req);
+    return;
+  }
+  // Only error answers have a body worth reading (Apple's JSON reason).
+  this.on('data', onStreamData);
+  this.on('end', onStreamEnd);
 }
 function onStreamData(this: TaggedStream, chunk: Buffer): void {
   const req = this[REQUEST];
@@ -127,6 +133,8 @@ export class Http2Connection implements PooledConnection {
   private pingOutstanding = false;
   private closeCause: Error | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private authJwt: string | undefined;
+  private authHeader = '';
   private readonly endpoint: string;
   private readonly requestTimeoutMs: number;
   private readonly pingIntervalMs: number;
@@ -148,13 +156,16 @@ export class Http2Connection implements PooledConnection {
       }
       const conn = new Http2Connection(id, listener, context, session, endpoint);
       let settled = false;
-      const finish = (error?: Error): void => {
+      const finish = (failure?: Error): void => {
+        let error = failure;
         if (settled) return;
         settled = true;
         clearTimeout(deadline);
         session.off('remoteSettings', onReady);
+        // A session that goes away before carrying anything counts as a failed open, so the
+        // pool backs off instead of reconnecting in a tight loop to a server that keeps refusing.
+        if (error === undefined && !conn.start()) error = conn.closeCause ?? new ApnsConnectionError(endpoint, 'GOAWAY', 'the server sent GOAWAY before the session was used');
         if (error === undefined) {
-          conn.start();
           resolve(conn);
         } else {
           conn.abandon();
@@ -225,12 +236,21 @@ export class Http2Connection implements PooledConnection {
       ...d.message.headers,
       'apns-id': d.apnsId,
     };
-    if (jwt !== undefined) headers.authorization = `bearer ${jwt}`;
+    if (jwt !== undefined) {
+      // One header string per token, not a fresh 200-byte concatenation per request.
+      if (jwt !== this.authJwt) {
+        this.authJwt = jwt;
+        this.authHeader = `bearer ${jwt}`;
+      }
+      headers.authorization = this.authHeader;
+    }
     // Apple asks for :path and authorization as literals never indexed (its HPACK table is small).
     (headers as Record<symbol, unknown>)[http2.sensitiveHeaders] = SENSITIVE;
     let stream: ClientHttp2Stream;
     try {
-      stream = this.session.request(headers, REQUEST_OPTIONS);
+      // No options argument: POST keeps the stream open for the body by default, and node's
+      // handling of an options object costs a third of the client's CPU per request.
+      stream = this.session.request(headers);
     } catch (error) {
       // The session died under us (or ran out of stream ids): nothing was sent; hand it back with the rest.
       const back: PendingRequest = { conn: this, delivery: d, stream: undefined as never, jwt, sentAt: 0, status: 0, headers: undefined, body: undefined, done: false };
@@ -246,10 +266,10 @@ export class Http2Connection implements PooledConnection {
     (stream as TaggedStream)[REQUEST] = req;
     this.requests.add(req);
     stream.on('response', onStreamResponse);
-    stream.on('data', onStreamData);
-    stream.on('end', onStreamEnd);
     stream.on('close', onStreamClose);
     stream.on('error', ignoreStreamError);
+    // Flowing from the start: a 200's empty body must still be read for the stream to close.
+    stream.resume();
     stream.end(d.message.payload);
   }
 
@@ -335,7 +355,9 @@ export class Http2Connection implements PooledConnection {
     this.afterSettle();
   }
 
-  private start(): void {
+  /** Ready to carry requests; false when the session already went away. */
+  private start(): boolean {
+    if (this.state !== STATE_OPENING || this.session.closed || this.session.destroyed) return false;
     this.state = STATE_OPEN;
     this.maxStreams = clampStreams(this.session.remoteSettings.maxConcurrentStreams);
     const shortest = Math.min(this.requestTimeoutMs > 0 ? this.requestTimeoutMs : Infinity, this.pingIntervalMs > 0 ? this.pingIntervalMs : Infinity);
@@ -343,6 +365,7 @@ export class Http2Connection implements PooledConnection {
       this.timer = setInterval(() => this.sweep(), Math.max(10, Math.min(1000, Math.floor(shortest / 4))));
       this.timer.unref();
     }
+    return true;
   }
 
   /** The open attempt failed or timed out: tear down without reporting (nothing was written). */
@@ -465,8 +488,8 @@ export class Http2Connection implements PooledConnection {
 
   private failExhausted(d: Delivery): void {
     const last = (d.transportState as LastFailure | undefined) ?? { reason: 'ConnectionLost' };
-    const info = describeReason(last.reason);
-    const advice = `Sent ${d.attempts} time(s), retried ${Math.max(0, d.attempts - 1)} time(s); giving up.${info ? ` ${info.advice}` : ''}`;
+    const why = describeReason(last.reason)?.advice ?? LOCAL_ADVICE[last.reason.replace(/\(.*$/, '')];
+    const advice = `Sent ${d.attempts} time(s), retried ${Math.max(0, d.attempts - 1)} time(s); giving up.${why ? ` ${why}` : ''}`;
     this.fail(d, last.reason, last.status, true, advice, { apnsId: d.apnsId });
   }
 
@@ -489,8 +512,16 @@ export class Http2Connection implements PooledConnection {
   }
 }
 
+/** What our own (non-Apple) retry reasons mean, for the error of a delivery that ran out of attempts. */
+const LOCAL_ADVICE: Readonly<Record<string, string>> = Object.freeze({
+  GoAway: 'APNs sent GOAWAY before processing it, every time: the server is shutting down or refusing this provider.',
+  ConnectionLost: 'The HTTP/2 session was lost before APNs answered: check the network path to APNs.',
+  RequestTimeout: 'APNs did not answer within requestTimeoutMs.',
+  StreamRefused: 'APNs refused the stream (REFUSED_STREAM), every time.',
+  StreamReset: 'APNs reset the stream before answering, every time.',
+});
+
 const SENSITIVE = Object.freeze([':path', 'authorization']);
-const REQUEST_OPTIONS = { endStream: false } as const;
 const EMPTY = Buffer.alloc(0);
 
 function clampStreams(limit: number | undefined): number {

@@ -1,0 +1,273 @@
+// HTTP/2 transport under the mock's scripted faults: expired provider tokens, 429/5xx with
+// retry-after, GOAWAY, dropped sessions, stream resets, stream limits, timeouts.
+import { constants as http2Constants } from 'node:http2';
+import { MockApnsServer } from '../src/testing/index.js';
+import { Http2Transport } from '../src/transport/http2/http2-transport.js';
+import { http2TestConfig, makeDelivery, offerAll, RecordingSink, tokenFor } from '../src/transport/http2/test-config.fixture.js';
+import type { TransportConfig } from '../src/transport/transport-config.js';
+
+describe('Http2Transport under faults', () => {
+  let mock: MockApnsServer;
+  const open: Http2Transport[] = [];
+
+  beforeAll(async () => {
+    mock = await MockApnsServer.start({ requireClientCert: false });
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((t) => t.close(2000)));
+    mock.faults.reset();
+    mock.clearRecords();
+  });
+  afterAll(async () => {
+    await mock.stop();
+  });
+
+  function transport(sink: RecordingSink, overrides: Partial<TransportConfig> = {}, server: MockApnsServer = mock): Http2Transport {
+    const t = new Http2Transport(http2TestConfig(server.http2Port, { overrides }), sink.hooks);
+    open.push(t);
+    return t;
+  }
+
+  function tokens(n: number, from: number): string[] {
+    return Array.from({ length: n }, (_, i) => tokenFor(from + i));
+  }
+
+  /** How many times the mock recorded each token. */
+  function recordCounts(server: MockApnsServer = mock): Map<string, number> {
+    const seen = new Map<string, number>();
+    for (const a of server.accepted) seen.set(a.token, (seen.get(a.token) ?? 0) + 1);
+    return seen;
+  }
+
+  describe('provider token', () => {
+    it('renews once on ExpiredProviderToken and delivers', async () => {
+      const sink = new RecordingSink();
+      const t = transport(sink);
+      mock.faults.expireProviderTokens({ count: 1 });
+      const d = makeDelivery(tokenFor(1), sink);
+      t.offer(d);
+      await sink.waitSettled(1);
+      expect(sink.acceptedBy.has(d.token)).toBe(true);
+      expect(d.attempts).toBe(2);
+      expect(t.stats.tokenSignatures).toBe(2);
+      expect(mock.counters.providerTokens).toBe(2);
+    });
+
+    it('signs exactly one new token when 500 requests in flight fail with the same old one', async () => {
+      const sink = new RecordingSink();
+      const t = transport(sink, { maxConnections: 1 });
+      // Warm up: the session is open and the first token is in use.
+      t.offer(makeDelivery(tokenFor(0), sink));
+      await sink.waitSettled(1);
+      mock.faults.expireProviderTokens({ count: 500 });
+      const batch = tokens(500, 1);
+      for (const token of batch) t.offer(makeDelivery(token, sink));
+      await sink.waitSettled(501);
+      expect(sink.failedBy.size).toBe(0);
+      expect(mock.rejected.filter((r) => r.reason === 'ExpiredProviderToken')).toHaveLength(500);
+      expect(t.stats.tokenSignatures).toBe(2);
+      expect(mock.counters.providerTokens).toBe(2);
+      for (const token of batch) expect(recordCounts().get(token)).toBe(1);
+    });
+  });
+
+  describe('retryable answers', () => {
+    it('retries 429 after the retry-after the server asked for, then delivers', async () => {
+      const sink = new RecordingSink();
+      const t = transport(sink);
+      mock.faults.respondWith(429, 'TooManyRequests', { count: 3 }, { retryAfterSeconds: 1 });
+      const started = Date.now();
+      const batch = tokens(3, 10);
+      for (const token of batch) t.offer(makeDelivery(token, sink));
+      await sink.waitSettled(3);
+      // retry-after is a floor; our own backoff (≤ 50 ms here) would have retried far sooner.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+      expect(sink.failedBy.size).toBe(0);
+      for (const token of batch) expect(recordCounts().get(token)).toBe(1);
+      expect(t.stats.retries).toBe(3);
+    });
+
+    it('retries 503 and 500 with backoff, then delivers each once', async () => {
+      const sink = new RecordingSink();
+      const t = transport(sink);
+      mock.faults.respondWith(503, 'ServiceUnavailable', { count: 20 });
+      const batch = tokens(20, 100);
+      for (const token of batch) t.offer(makeDelivery(token, sink));
+      await sink.waitSettled(20);
+      mock.faults.respondWith(500, 'InternalServerError', { count: 5 });
+      const more = tokens(5, 200);
+      for (const token of more) t.offer(makeDelivery(token, sink));
+      await sink.waitSettled(25);
+      expect(sink.failedBy.size).toBe(0);
+      const counts = recordCounts();
+      for (const token of [...batch, ...more]) expect(counts.get(token)).toBe(1);
+      expect(t.stats.retries).toBe(25);
+    });
+
+    it('gives up after the configured attempts with an error that says so and names the last reason', async () => {
+      const sink = new RecordingSink();
+      const t = transport(sink, { retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
+      mock.faults.respondWith(503, 'ServiceUnavailable', { count: 100 });
+      const d = makeDelivery(tokenFor(9), sink);
+      t.offer(d);
+      await sink.waitSettled(1);
+      const error = sink.failedBy.get(d.token)!;
+      expect(error).toMatchObject({ reason: 'ServiceUnavailable', status: 503, attempts: 3, retryable: true, apnsId: d.apnsId });
+      expect(error.message).toMatch(/after 3 attempts/);
+      expect(error.message).toMatch(/retried 2 time/);
+      expect(mock.rejected).toHaveLength(3);
+      expect(new Set(mock.rejected.map((r) => r.apnsId))).toEqual(new Set([d.apnsId]));
+    });
+
+    it('retries streams the server resets (REFUSED_STREAM at once, others after backoff)', async () => {
+      const sink = new RecordingSink();
+      const t = transport(sink);
+      mock.faults.resetStreams(5);
+      const batch = tokens(10, 300);
+      for (const token of batch) t.offer(makeDelivery(token, sink));
+      await sink.waitSettled(10);
+      mock.faults.resetStreams(3, { errorCode: http2Constants.NGHTTP2_INTERNAL_ERROR });
+      const more = tokens(3, 400);
+      for (const token of more) t.offer(makeDelivery(token, sink));
+      await sink.waitSettled(13);
+      expect(sink.failedBy.size).toBe(0);
+      const counts = recordCounts();
+      for (const token of [...batch, ...more]) expect(counts.get(token)).toBe(1);
+      expect(t.stats.resets).toBe(8);
+    });
+
+    it('retries a request that passes requestTimeoutMs, then gives up with RequestTimeout', async () => {
+      const sink = new RecordingSink();
+      const t = transport(sink, { requestTimeoutMs: 100, retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 } });
+      mock.faults.latency(400);
+      const d = makeDelivery(tokenFor(77), sink);
+      t.offer(d);
+      await sink.waitSettled(1);
+      expect(sink.failedBy.get(d.token)).toMatchObject({ reason: 'RequestTimeout', attempts: 2 });
+      expect(t.stats.timeouts).toBe(2);
+    });
+  });
+
+  describe('sessions going away', () => {
+    it('resends what a GOAWAY left unprocessed on a new session: nothing lost, nothing duplicated', async () => {
+      const sink = new RecordingSink();
+      const t = transport(sink, { maxConnections: 1 });
+      mock.faults.goawayAfter(150, { reason: 'Shutdown', sessions: 3 });
+      const batch = tokens(2000, 1000);
+      await offerAll(t, batch.map((token) => makeDelivery(token, sink)));
+      await sink.waitSettled(batch.length);
+      expect(sink.failedBy.size).toBe(0);
+      expect(sink.doubles).toEqual([]);
+      const counts = recordCounts();
+      for (const token of batch) expect(counts.get(token)).toBe(1);
+      expect(mock.counters.goaways).toBe(3);
+      expect(t.stats.goaways).toBe(3);
+      expect(t.stats.unprocessed).toBeGreaterThan(0);
+      expect(mock.counters.http2Sessions).toBeGreaterThanOrEqual(4);
+    });
+
+    it('resends what a dropped session left unanswered: nothing lost, duplicates only among the unanswered', async () => {
+      const sink = new RecordingSink();
+      const t = transport(sink, { maxConnections: 1 });
+      // GOAWAY with an error code: node drops the session at once, answered or not.
+      mock.faults.latency(30);
+      mock.faults.goawayAfter(60, { errorCode: http2Constants.NGHTTP2_INTERNAL_ERROR, sessions: 1 });
+      const batch = tokens(400, 5000);
+      const deliveries = batch.map((token) => makeDelivery(token, sink));
+      for (const d of deliveries) t.offer(d);
+      await sink.waitSettled(batch.length);
+      expect(mock.counters.goaways).toBe(1);
+      expect(deliveries.some((d) => d.attempts > 1)).toBe(true);
+      expect(sink.failedBy.size).toBe(0);
+      expect(sink.doubles).toEqual([]);
+      const counts = recordCounts();
+      let duplicates = 0;
+      for (const token of batch) {
+        expect(counts.get(token)).toBeGreaterThanOrEqual(1);
+        duplicates += counts.get(token)! - 1;
+      }
+      // Only streams up to last-stream-id that had no answer yet may have been processed twice.
+      expect(duplicates).toBeLessThanOrEqual(60);
+    });
+
+    it('fails a delivery that every session sends away unprocessed, after the configured attempts', async () => {
+      const sink = new RecordingSink();
+      const t = transport(sink, { retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 10 } });
+      mock.faults.goawayAfter(0, { sessions: 1000 });
+      const d = makeDelivery(tokenFor(3), sink);
+      t.offer(d);
+      await sink.waitSettled(1);
+      const error = sink.failedBy.get(d.token)!;
+      expect(error).toMatchObject({ reason: 'GoAway', attempts: 3, retryable: true });
+      expect(error.message).toMatch(/GOAWAY/);
+      expect(mock.accepted).toHaveLength(0);
+      expect(mock.counters.http2Sessions).toBeLessThanOrEqual(6);
+    });
+  });
+
+  describe('stream limits', () => {
+    let limited: MockApnsServer;
+    beforeAll(async () => {
+      limited = await MockApnsServer.start({ requireClientCert: false, maxConcurrentStreams: 10 });
+    });
+    afterAll(async () => {
+      await limited.stop();
+    });
+
+    it('never keeps more than 10 streams open on a session limited to 10, yet fills it', async () => {
+      const sink = new RecordingSink();
+      const t = transport(sink, { maxConnections: 1 }, limited);
+      limited.faults.latency(10);
+      const batch = tokens(200, 9000);
+      for (const token of batch) t.offer(makeDelivery(token, sink));
+      await sink.waitSettled(200);
+      expect(sink.failedBy.size).toBe(0);
+      expect(limited.counters.maxConcurrentStreamsSeen).toBe(10);
+      expect(limited.counters.resets).toBe(0);
+
+      // Lowered to 1 on the live session (as Apple does after a rejection): one round trip
+      // later the client has seen the SETTINGS frame, which came first on the wire.
+      limited.faults.latency(0);
+      limited.setMaxConcurrentStreams(1);
+      t.offer(makeDelivery(tokenFor(1), sink));
+      await sink.waitSettled(201);
+      limited.clearRecords();
+      limited.faults.latency(5);
+      const more = tokens(30, 9500);
+      for (const token of more) t.offer(makeDelivery(token, sink));
+      await sink.waitSettled(231);
+      expect(limited.counters.maxConcurrentStreamsSeen).toBe(1);
+      expect(limited.counters.http2Sessions).toBe(0);
+      for (const token of more) expect(recordCounts(limited).get(token)).toBe(1);
+      limited.setMaxConcurrentStreams(10);
+      limited.faults.reset();
+    });
+
+    it('opens more sessions (up to maxConnections) when each is at its stream limit', async () => {
+      const sink = new RecordingSink();
+      const t = transport(sink, { maxConnections: 3 }, limited);
+      limited.clearRecords();
+      limited.faults.latency(20);
+      const batch = tokens(300, 20_000);
+      for (const token of batch) t.offer(makeDelivery(token, sink));
+      await sink.waitSettled(300);
+      expect(limited.counters.http2Sessions).toBe(3);
+      expect(limited.counters.maxConcurrentStreamsSeen).toBeLessThanOrEqual(10);
+      expect(new Set(limited.accepted.map((a) => a.connectionId)).size).toBe(3);
+      limited.faults.reset();
+    });
+  });
+
+  it('keeps an idle session alive with PINGs and goes on using it', async () => {
+    const sink = new RecordingSink();
+    const t = transport(sink, { pingIntervalMs: 40 });
+    t.offer(makeDelivery(tokenFor(1), sink));
+    await sink.waitSettled(1);
+    await new Promise((r) => setTimeout(r, 200));
+    t.offer(makeDelivery(tokenFor(2), sink));
+    await sink.waitSettled(2);
+    expect(mock.counters.http2Sessions).toBe(1);
+    expect(t.stats.pingTimeouts).toBe(0);
+    expect(new Set(mock.accepted.map((a) => a.connectionId)).size).toBe(1);
+  });
+});

@@ -104,7 +104,8 @@ async function runScenario(
           const { sample, outcome } = await runInChild(job, { workerPath: WORKER, guardUrl: GUARD, registry, env: context.env, timeoutMs: runTimeoutMs(job) });
           if (outcome.codecRows) {
             for (const codecRow of outcome.codecRows) {
-              const id = `codec-${codecRow.label.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
+              // Short ids ("codec-buffer-copy"): they title the ratio columns.
+              const id = `codec-${(codecRow.label.split(/[\s(]/)[0] ?? codecRow.label).toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
               if (!codecRows.has(id)) codecRows.set(id, emptyRow({ id, label: codecRow.label, baseline: codecRow.baseline }));
               const synthetic: RunSample = { count: 1, ok: 1, failed: 0, elapsedMs: 1000 / codecRow.framesPerSec, cpuMs: Number.NaN, peakRssBytes: sample.peakRssBytes };
               if (codecRow.mbPerSec !== undefined) synthetic.mbPerSec = codecRow.mbPerSec;

@@ -12,8 +12,8 @@ function formatFixed(value: number | undefined, digits: number): string {
 /** `median (min–max)`, or the median alone when there was one run. */
 export function formatSpread(spread: Spread | undefined, format: (value: number) => string): string {
   if (spread === undefined) return '–';
-  if (spread.min === spread.max) return format(spread.median);
-  return `${format(spread.median)} (${format(spread.min)}–${format(spread.max)})`;
+  const [median, min, max] = [format(spread.median), format(spread.min), format(spread.max)];
+  return min === max ? median : `${median} (${min}–${max})`;
 }
 
 export function machineLine(results: BenchResults): string {
@@ -40,7 +40,8 @@ function columnsOf(scenario: ScenarioResult): Column[] {
   }
   if (!hasMb) columns.push({ title: 'CPU ms/1k', cell: (row) => formatSpread(row.cpuMsPer1000, (v) => formatFixed(v, 1)) });
   columns.push({ title: 'peak RSS MB', cell: (row) => formatSpread(row.peakRssMb, (v) => formatFixed(v, 0)) });
-  const baselines = scenario.contenders.filter((row) => row.baseline);
+  // At a fixed rate throughput says nothing; the percentiles are the comparison.
+  const baselines = hasLatency ? [] : scenario.contenders.filter((row) => row.baseline);
   for (const baseline of baselines) {
     columns.push({
       title: `× ${baseline.id}`,

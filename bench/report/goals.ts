@@ -101,8 +101,9 @@ export function evaluateGoals(scenarios: readonly ScenarioResult[]): GoalResult[
 
   // One send of a million tokens over HTTP/2 at the minimal client's speed.
   {
-    const text = `one HTTP/2 send of 1,000,000 tokens at ≥ ${pct(t.http2ThroughputOfMinimal)} of the minimal client's throughput`;
-    const million = rate(find(scenarios, IDS.memory, IDS.oursHttp2Million));
+    const text = `one HTTP/2 send of a million tokens (memory scenario) at ≥ ${pct(t.http2ThroughputOfMinimal)} of the minimal client's throughput`;
+    const millionRow = find(scenarios, IDS.memory, IDS.oursHttp2Million);
+    const million = rate(millionRow);
     const base = rate(find(scenarios, IDS.http2, IDS.minimalHttp2));
     if (million === undefined || base === undefined) goals.push(notMeasured('http2-million-speed', text, million === undefined ? 'memory scenario HTTP/2 row' : 'minimal client row'));
     else
@@ -110,7 +111,7 @@ export function evaluateGoals(scenarios: readonly ScenarioResult[]): GoalResult[
         id: 'http2-million-speed',
         text,
         status: million / base >= t.http2ThroughputOfMinimal ? 'met' : 'not met',
-        detail: `${fmt(million)}/s = ${pct(million / base)} of ${fmt(base)}/s`,
+        detail: `${fmt(millionRow!.runs[0]!.count)} tokens at ${fmt(million)}/s = ${pct(million / base)} of ${fmt(base)}/s`,
       });
   }
 

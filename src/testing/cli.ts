@@ -3,6 +3,11 @@
 import { MOCK_CLI_USAGE, parseMockCliArgs, runMockCli } from './mock-cli.js';
 
 const write = (line: string) => process.stdout.write(`${line}\n`);
+// A reader that goes away (`| head`) must not take the server down with an
+// unhandled EPIPE: the server keeps running until it is told to stop.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') process.stderr.write(`nest-apns-mock: stdout: ${error.message}\n`);
+});
 
 try {
   const options = parseMockCliArgs(process.argv.slice(2));

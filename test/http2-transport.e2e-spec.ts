@@ -1,6 +1,6 @@
 // HTTP/2 transport against the mock APNs server: real TLS, real HTTP/2, 127.0.0.1 only.
 import { ApnsValidationError } from '../src/errors/apns-validation.error.js';
-import { MockApnsServer } from '../src/testing/index.js';
+import { MockApnsServer, testCredentials } from '../src/testing/index.js';
 import { Http2Transport } from '../src/transport/http2/http2-transport.js';
 import {
   http2TestConfig,
@@ -138,6 +138,41 @@ describe('Http2Transport', () => {
     const late = makeDelivery(tokenFor(1), sink);
     t.offer(late);
     expect(sink.failedBy.get(late.token)?.reason).toBe('Shutdown');
+  });
+
+  it('fails sends at once, without crashing or leaking the passphrase, when the client key passphrase is wrong', async () => {
+    const sink = new RecordingSink();
+    const config = http2TestConfig(mock.http2Port, { auth: 'certificate' });
+    config.tls.passphrase = 'not-the-passphrase';
+    const t = new Http2Transport(config, sink.hooks);
+    open.push(t);
+    t.offer(makeDelivery(tokenFor(1), sink));
+    t.offer(makeDelivery(tokenFor(2), sink));
+    await sink.waitSettled(2);
+    const error = sink.failedBy.get(tokenFor(1))!;
+    expect(error.reason).toBe('ConnectionError');
+    expect(error.cause).toMatchObject({ name: 'ApnsConnectionError', permanent: true });
+    expect(`${error.message} ${(error.cause as Error).message}`).not.toContain('not-the-passphrase');
+    expect(mock.counters.streams).toBe(0);
+  });
+
+  it('fails with BadCertificate when the server refuses an expired client certificate', async () => {
+    const sink = new RecordingSink();
+    const config = http2TestConfig(mock.http2Port, { auth: 'certificate' });
+    config.tls.cert = testCredentials.expiredClientCert;
+    config.tls.key = testCredentials.expiredClientKey;
+    config.tls.passphrase = undefined;
+    const t = new Http2Transport(config, sink.hooks);
+    open.push(t);
+    t.offer(makeDelivery(tokenFor(1), sink));
+    await sink.waitSettled(1);
+    expect(sink.failedBy.get(tokenFor(1))).toMatchObject({ reason: 'BadCertificate', status: 403, retryable: false });
+  });
+
+  it('refuses at construction a provider key that cannot sign', () => {
+    const config = http2TestConfig(mock.http2Port);
+    config.token!.keyId = 'short';
+    expect(() => new Http2Transport(config, new RecordingSink().hooks)).toThrow(/key id/);
   });
 
   it('fails queued sends at once with a clear reason when the server certificate is not trusted', async () => {

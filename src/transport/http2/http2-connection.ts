@@ -229,7 +229,16 @@ export class Http2Connection implements PooledConnection {
     }
     const { config, token, counters } = this.context;
     d.apnsId ??= randomUUID();
-    const jwt = token?.current();
+    let jwt: string | undefined;
+    if (token !== undefined) {
+      try {
+        jwt = token.current();
+      } catch (error) {
+        // Signing failed (the key changed under us?): fail this one rather than throw into the pool.
+        this.fail(d, 'InvalidProviderToken', undefined, false, 'The provider token could not be signed: check the .p8 key, key id and team id.', { cause: error });
+        return;
+      }
+    }
     const headers: OutgoingHttpHeaders = {
       ':method': 'POST',
       ':path': devicePath(d.tokenHex),
@@ -493,7 +502,14 @@ export class Http2Connection implements PooledConnection {
     this.fail(d, last.reason, last.status, true, advice, { apnsId: d.apnsId });
   }
 
-  private fail(d: Delivery, reason: string, status: number | undefined, retryable: boolean, advice: string | undefined, extra: { apnsId?: string; timestamp?: Date }): void {
+  private fail(
+    d: Delivery,
+    reason: string,
+    status: number | undefined,
+    retryable: boolean,
+    advice: string | undefined,
+    extra: { apnsId?: string; timestamp?: Date; cause?: unknown },
+  ): void {
     d.sink.failed(
       d,
       new ApnsDeliveryError({
@@ -507,6 +523,7 @@ export class Http2Connection implements PooledConnection {
         apnsId: extra.apnsId,
         timestamp: extra.timestamp,
         advice,
+        cause: extra.cause,
       }),
     );
   }

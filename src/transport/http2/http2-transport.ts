@@ -22,6 +22,8 @@ const ADVICE: Record<PoolFailureReason, string> = {
  * behind one bounded queue, with one provider token (token auth) shared by
  * every session, or the client certificate on every TLS session.
  *
+ * Throws at construction when token auth is configured and the key cannot sign.
+ *
  * 410 answers go to `hooks.onFeedback` as well as to the delivery's sink, so
  * `pollFeedback()` has nothing to read and resolves to `[]`.
  */
@@ -40,6 +42,8 @@ export class Http2Transport implements ApnsTransport {
 
   constructor(config: TransportConfig, hooks: TransportHooks) {
     this.token = config.token === undefined ? undefined : new ProviderToken(config.token, config.now);
+    // Sign now: a key that cannot sign fails the start-up, not the first send.
+    this.token?.current();
     const context: Http2ConnectionContext = { config, hooks, token: this.token, counters: this.counters };
     this.pool = new ConnectionPool((id, listener) => Http2Connection.open(id, listener, context), {
       name: 'http2',

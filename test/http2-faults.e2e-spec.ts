@@ -3,6 +3,7 @@
 import { constants as http2Constants } from 'node:http2';
 import { MockApnsServer } from '../src/testing/index.js';
 import { Http2Transport } from '../src/transport/http2/http2-transport.js';
+import { TcpProxy } from '../src/transport/http2/tcp-proxy.fixture.js';
 import { http2TestConfig, makeDelivery, offerAll, RecordingSink, tokenFor } from '../src/transport/http2/test-config.fixture.js';
 import type { TransportConfig } from '../src/transport/transport-config.js';
 
@@ -49,6 +50,25 @@ describe('Http2Transport under faults', () => {
       await sink.waitSettled(1);
       expect(sink.acceptedBy.has(d.token)).toBe(true);
       expect(d.attempts).toBe(2);
+      expect(t.stats.tokenSignatures).toBe(2);
+      expect(mock.counters.providerTokens).toBe(2);
+    });
+
+    it('renews the token on schedule before it is an hour old, and only then', async () => {
+      const sink = new RecordingSink();
+      // Our clock starts 55 minutes behind the mock's, then catches up: the first token's iat
+      // is 55 minutes old when we next send, past refreshAfterMs (50 min) but still valid.
+      const clock = { offset: 55 * 60_000 };
+      const t = transport(sink, { now: () => Date.now() - clock.offset });
+      t.offer(makeDelivery(tokenFor(1), sink));
+      t.offer(makeDelivery(tokenFor(2), sink));
+      await sink.waitSettled(2);
+      expect(t.stats.tokenSignatures).toBe(1);
+      clock.offset = 0;
+      t.offer(makeDelivery(tokenFor(3), sink));
+      t.offer(makeDelivery(tokenFor(4), sink));
+      await sink.waitSettled(4);
+      expect(sink.failedBy.size).toBe(0);
       expect(t.stats.tokenSignatures).toBe(2);
       expect(mock.counters.providerTokens).toBe(2);
     });
@@ -269,5 +289,80 @@ describe('Http2Transport under faults', () => {
     expect(mock.counters.http2Sessions).toBe(1);
     expect(t.stats.pingTimeouts).toBe(0);
     expect(new Set(mock.accepted.map((a) => a.connectionId)).size).toBe(1);
+  });
+});
+
+describe('Http2Transport on a network that goes silent or drops', () => {
+  let mock: MockApnsServer;
+  let proxy: TcpProxy;
+  const open: Http2Transport[] = [];
+
+  beforeAll(async () => {
+    mock = await MockApnsServer.start({ requireClientCert: false });
+  });
+  beforeEach(async () => {
+    proxy = await TcpProxy.start(mock.http2Port);
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((t) => t.close(1000)));
+    await proxy.close();
+    mock.faults.reset();
+    mock.clearRecords();
+  });
+  afterAll(async () => {
+    await mock.stop();
+  });
+
+  function transport(sink: RecordingSink, overrides: Partial<TransportConfig> = {}): Http2Transport {
+    const t = new Http2Transport(http2TestConfig(proxy.port, { overrides }), sink.hooks);
+    open.push(t);
+    return t;
+  }
+
+  /** Polls a condition the transport exposes no event for. */
+  async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+    const start = Date.now();
+    while (!condition()) {
+      if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  it('replaces a session whose PING goes unanswered, and sends on a new one', async () => {
+    const sink = new RecordingSink();
+    const t = transport(sink, { pingIntervalMs: 30, requestTimeoutMs: 60 });
+    t.offer(makeDelivery(tokenFor(1), sink));
+    await sink.waitSettled(1);
+    proxy.freeze();
+    await until(() => t.stats.pingTimeouts === 1 && t.stats.connections === 0);
+    proxy.thaw();
+    t.offer(makeDelivery(tokenFor(2), sink));
+    await sink.waitSettled(2);
+    expect(sink.failedBy.size).toBe(0);
+    expect(proxy.connections).toBe(2);
+  });
+
+  it('resends what a dropped connection left unanswered: nothing lost, duplicates only among the unanswered', async () => {
+    const sink = new RecordingSink();
+    const t = transport(sink, { maxConnections: 1 });
+    mock.faults.latency(40);
+    const deliveries = Array.from({ length: 300 }, (_, i) => makeDelivery(tokenFor(70_000 + i), sink));
+    for (const d of deliveries) t.offer(d);
+    await mock.waitFor(() => mock.counters.streams >= 300);
+    const inFlightAtDrop = 300 - sink.settled;
+    proxy.dropAll();
+    await sink.waitSettled(300);
+    expect(sink.failedBy.size).toBe(0);
+    expect(sink.doubles).toEqual([]);
+    const seen = new Map<string, number>();
+    for (const a of mock.accepted) seen.set(a.token, (seen.get(a.token) ?? 0) + 1);
+    let duplicates = 0;
+    for (const d of deliveries) {
+      expect(seen.get(d.token)).toBeGreaterThanOrEqual(1);
+      duplicates += seen.get(d.token)! - 1;
+    }
+    expect(deliveries.some((d) => d.attempts === 2)).toBe(true);
+    expect(duplicates).toBeLessThanOrEqual(inFlightAtDrop);
+    expect(proxy.connections).toBe(2);
   });
 });

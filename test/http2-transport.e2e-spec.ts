@@ -76,6 +76,10 @@ describe('Http2Transport', () => {
     expect(t.stats.tokenSignatures).toBe(0);
   });
 
+  it('has no feedback service to poll: 410s arrive in-band', async () => {
+    await expect(transport(new RecordingSink()).pollFeedback()).resolves.toEqual([]);
+  });
+
   it('keeps the same apns-id on every attempt and reports it with the acceptance', async () => {
     const sink = new RecordingSink();
     const t = transport(sink);

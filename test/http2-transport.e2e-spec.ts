@@ -129,6 +129,20 @@ describe('Http2Transport', () => {
     expect(mock.counters.streams).toBe(0);
   });
 
+  it('fails alone a request whose headers node refuses, and keeps the session for the others', async () => {
+    const sink = new RecordingSink();
+    const t = transport(sink);
+    const good = prepared();
+    const broken = { ...good, headers: { ...good.headers, connection: 'keep-alive' } };
+    t.offer(makeDelivery(tokenFor(1), sink));
+    t.offer(makeDelivery(tokenFor(2), sink, broken));
+    t.offer(makeDelivery(tokenFor(3), sink));
+    await sink.waitSettled(3);
+    expect(sink.failedBy.get(tokenFor(2))).toMatchObject({ reason: 'InvalidRequest', attempts: 0 });
+    expect([...sink.acceptedBy.keys()].sort()).toEqual([tokenFor(1), tokenFor(3)]);
+    expect(mock.counters.http2Sessions).toBe(1);
+  });
+
   it('drains what is queued on close, and a second close returns the same promise', async () => {
     const sink = new RecordingSink();
     const t = transport(sink);

@@ -261,10 +261,15 @@ export class Http2Connection implements PooledConnection {
       // handling of an options object costs a third of the client's CPU per request.
       stream = this.session.request(headers);
     } catch (error) {
-      // The session died under us (or ran out of stream ids): nothing was sent; hand it back with the rest.
-      const back: PendingRequest = { conn: this, delivery: d, stream: undefined as never, jwt, sentAt: 0, status: 0, headers: undefined, body: undefined, done: false };
-      this.requests.add(back);
-      this.destroy(toConnectionError(this.endpoint, error));
+      if (this.session.destroyed || this.session.closed) {
+        // The session died under us: nothing was sent; it goes back with the rest, to another session.
+        const back: PendingRequest = { conn: this, delivery: d, stream: undefined as never, jwt, sentAt: 0, status: 0, headers: undefined, body: undefined, done: false };
+        this.requests.add(back);
+        this.destroy(toConnectionError(this.endpoint, error));
+      } else {
+        // node refused the request itself (a header value it will not send): sending it again cannot help.
+        this.fail(d, 'InvalidRequest', undefined, false, 'node:http2 refused the request headers.', { apnsId: d.apnsId, cause: error });
+      }
       return;
     }
     d.attempts++;
@@ -280,6 +285,8 @@ export class Http2Connection implements PooledConnection {
     // Flowing from the start: a 200's empty body must still be read for the stream to close.
     stream.resume();
     stream.end(d.message.payload);
+    // Client stream ids are odd and end at 2^31: retire the session well before, gracefully.
+    if ((stream.id ?? 0) >= LAST_STREAM_ID) this.close();
   }
 
   flush(): void {
@@ -408,6 +415,8 @@ export class Http2Connection implements PooledConnection {
 
   private onSessionClose(): void {
     if (this.state === STATE_ENDED) return;
+    // Closed while opening: open() rejects; the pool never had this connection.
+    const handedOver = this.state !== STATE_OPENING;
     this.state = STATE_ENDED;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
@@ -421,7 +430,7 @@ export class Http2Connection implements PooledConnection {
       unfinished.push(d);
     }
     this.requests.clear();
-    this.listener.onClosed(this, unfinished, this.closeCause);
+    if (handedOver) this.listener.onClosed(this, unfinished, this.closeCause);
   }
 
   /** One timer per session: request deadlines and the idle PING. */
@@ -537,6 +546,9 @@ const LOCAL_ADVICE: Readonly<Record<string, string>> = Object.freeze({
   StreamRefused: 'APNs refused the stream (REFUSED_STREAM), every time.',
   StreamReset: 'APNs reset the stream before answering, every time.',
 });
+
+/** Past this stream id a session takes no new streams and is replaced (ids run out at 2^31 - 1). */
+export const LAST_STREAM_ID = 0x7ff0_0000;
 
 const SENSITIVE = Object.freeze([':path', 'authorization']);
 const EMPTY = Buffer.alloc(0);

@@ -451,6 +451,16 @@ export class Http2Connection implements PooledConnection {
           if (!req.stream.destroyed) req.stream.close(NGHTTP2_CANCEL);
           this.retry(req.delivery, { reason: 'RequestTimeout' });
         }
+        // Nothing at all heard for a whole deadline: the session is dead, not slow (a peer gone
+        // without a FIN or RST). A busy session never goes idle long enough to be PINGed, so
+        // without this its retries would be written into the same hole until attempts run out.
+        if (now - this.lastHeard >= this.requestTimeoutMs) {
+          this.context.config.logger.warn(
+            `http2: session ${this.id} to ${this.endpoint} answered nothing for ${this.requestTimeoutMs} ms while requests waited; replacing it`,
+          );
+          this.destroy(new ApnsConnectionError(this.endpoint, 'UNRESPONSIVE', `no answer within ${this.requestTimeoutMs} ms`));
+          return;
+        }
         this.afterSettle();
       }
     }

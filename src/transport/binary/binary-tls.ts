@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { connect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { ApnsConnectionError } from '../../errors/apns-connection.error.js';
+import { toConnectionError as toSharedConnectionError } from '../tls-connection-error.js';
 import type { Endpoint, TlsConfig } from '../transport-config.js';
 
 /**
@@ -69,68 +70,9 @@ function throwPermanent(endpoint: Endpoint, code: string, description: string, c
   throw new ApnsConnectionError(endpointName(endpoint), code, description, { cause, permanent: true });
 }
 
-/** Codes Node gives when the server's certificate fails verification. */
-const SERVER_CERTIFICATE_CODES = new Set([
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_REVOKED',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'CERT_SIGNATURE_FAILURE',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'INVALID_CA',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-/**
- * Maps a socket or TLS error to an `ApnsConnectionError` whose message says
- * what went wrong and what to do. Certificate problems on either side are
- * permanent; network trouble (refused, reset, timeout) is not.
- */
+/** The shared mapper, with the binary transport's endpoint type. */
 export function toConnectionError(endpoint: Endpoint, error: unknown): ApnsConnectionError {
-  if (error instanceof ApnsConnectionError) return error;
-  const name = endpointName(endpoint);
-  const code = (error as { code?: string } | undefined)?.code ?? 'UNKNOWN';
-  const message = error instanceof Error ? error.message : String(error);
-  if (SERVER_CERTIFICATE_CODES.has(code)) {
-    return new ApnsConnectionError(
-      name,
-      code,
-      `the server certificate is not trusted (${message}): check the host and the \`ca\` option`,
-      { cause: error, permanent: true },
-    );
-  }
-  if (code.startsWith('ERR_SSL_') && code.includes('ALERT')) {
-    const expired = code.includes('CERTIFICATE_EXPIRED');
-    const certificate = /CERTIFICATE|UNKNOWN_CA|ACCESS_DENIED|HANDSHAKE_FAILURE|DECRYPT_ERROR/.test(code);
-    return new ApnsConnectionError(
-      name,
-      code,
-      expired
-        ? 'the server rejected the client certificate as expired: renew the APNs certificate'
-        : certificate
-          ? `the server rejected the client certificate (${message}): check that it is valid, not revoked and for this environment (sandbox or production)`
-          : `the TLS handshake failed (${message})`,
-      { cause: error, permanent: certificate },
-    );
-  }
-  if (code.startsWith('ERR_OSSL_') || code.startsWith('ERR_SSL_')) {
-    return new ApnsConnectionError(name, code, `TLS failed (${message})`, { cause: error });
-  }
-  const known: Record<string, string> = {
-    ECONNREFUSED: 'connection refused: is the gateway running and the port right?',
-    ECONNRESET: 'the connection was reset by the server',
-    EPIPE: 'the server closed the connection while we were writing',
-    ETIMEDOUT: 'the network timed out',
-    ENOTFOUND: 'the host name does not resolve',
-    EHOSTUNREACH: 'the host is unreachable',
-    ENETUNREACH: 'the network is unreachable',
-  };
-  return new ApnsConnectionError(name, code, known[code] ?? message, { cause: error });
+  return toSharedConnectionError(endpointName(endpoint), error);
 }
 
 function noop(): void {}

@@ -13,7 +13,7 @@ import type { Delivery } from '../delivery.js';
 import type { ConnectionListener, PooledConnection } from '../pooled-connection.js';
 import type { TransportConfig } from '../transport-config.js';
 import type { ProviderToken } from './provider-token.js';
-import { toConnectionError } from './tls-connection-error.js';
+import { toConnectionError } from '../tls-connection-error.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_NO_ERROR } = http2.constants;
 

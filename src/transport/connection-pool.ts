@@ -2,7 +2,7 @@ import { ApnsConnectionError } from '../errors/apns-connection.error.js';
 import type { ApnsLogger } from './apns-logger.js';
 import { backoffDelay } from './backoff.js';
 import type { Delivery } from './delivery.js';
-import type { ReconnectConfig } from './transport-config.js';
+import type { ReconnectConfig, TransportConfig } from './transport-config.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import type { ConnectionListener, ConnectionOpener, PooledConnection } from './pooled-connection.js';
 
@@ -25,6 +25,26 @@ export interface ConnectionPoolOptions {
   now: () => number;
   /** Ends a delivery the pool cannot send; the transport builds the error. */
   fail(delivery: Delivery, reason: PoolFailureReason, cause?: Error): void;
+}
+
+/** The pool settings of a transport's config: one place, whichever transport builds the pool. */
+export function poolOptionsFor(
+  name: string,
+  config: TransportConfig,
+  fail: ConnectionPoolOptions['fail'],
+): ConnectionPoolOptions {
+  return {
+    name,
+    endpoint: `${config.endpoint.host}:${config.endpoint.port}`,
+    maxConnections: config.maxConnections,
+    queueSize: config.queueSize,
+    idleTimeoutMs: config.idleTimeoutMs,
+    reconnect: config.reconnect,
+    logger: config.logger,
+    random: config.random,
+    now: config.now,
+    fail,
+  };
 }
 
 export interface ConnectionPoolStats {

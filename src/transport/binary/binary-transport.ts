@@ -2,7 +2,7 @@ import type { SecureContext } from 'node:tls';
 import { ApnsConnectionError } from '../../errors/apns-connection.error.js';
 import { ApnsDeliveryError } from '../../errors/apns-delivery.error.js';
 import type { ApnsTransport, TransportHooks } from '../apns-transport.js';
-import { ConnectionPool, type ConnectionPoolStats, type PoolFailureReason } from '../connection-pool.js';
+import { ConnectionPool, poolOptionsFor, type ConnectionPoolStats, type PoolFailureReason } from '../connection-pool.js';
 import type { ApnsFeedback, Delivery } from '../delivery.js';
 import type { TransportConfig } from '../transport-config.js';
 import { BinaryConnection, type BinaryConnectionContext, type BinaryConnectionCounters } from './binary-connection.js';
@@ -68,18 +68,10 @@ export class BinaryTransport implements ApnsTransport {
       },
       fail: (d, reason, cause, advice) => this.failDelivery(d, reason, cause, advice),
     };
-    this.pool = new ConnectionPool((id, listener) => BinaryConnection.open(id, listener, this.context), {
-      name: 'binary',
-      endpoint: name,
-      maxConnections: config.maxConnections,
-      queueSize: config.queueSize,
-      idleTimeoutMs: config.idleTimeoutMs,
-      reconnect: config.reconnect,
-      logger: config.logger,
-      random: config.random,
-      now: config.now,
-      fail: (d, reason: PoolFailureReason, cause) => this.failDelivery(d, reason, cause),
-    });
+    this.pool = new ConnectionPool(
+      (id, listener) => BinaryConnection.open(id, listener, this.context),
+      poolOptionsFor('binary', config, (d, reason: PoolFailureReason, cause) => this.failDelivery(d, reason, cause)),
+    );
   }
 
   offer(delivery: Delivery): boolean {

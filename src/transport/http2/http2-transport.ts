@@ -1,6 +1,6 @@
 import { ApnsDeliveryError } from '../../errors/apns-delivery.error.js';
 import type { ApnsTransport, TransportHooks } from '../apns-transport.js';
-import { ConnectionPool, type ConnectionPoolStats, type PoolFailureReason } from '../connection-pool.js';
+import { ConnectionPool, poolOptionsFor, type ConnectionPoolStats, type PoolFailureReason } from '../connection-pool.js';
 import type { ApnsFeedback, Delivery } from '../delivery.js';
 import type { TransportConfig } from '../transport-config.js';
 import { Http2Connection, type Http2ConnectionContext, type Http2Counters } from './http2-connection.js';
@@ -45,18 +45,10 @@ export class Http2Transport implements ApnsTransport {
     // Sign now: a key that cannot sign fails the start-up, not the first send.
     this.token?.current();
     const context: Http2ConnectionContext = { config, hooks, token: this.token, counters: this.counters };
-    this.pool = new ConnectionPool((id, listener) => Http2Connection.open(id, listener, context), {
-      name: 'http2',
-      endpoint: `${config.endpoint.host}:${config.endpoint.port}`,
-      maxConnections: config.maxConnections,
-      queueSize: config.queueSize,
-      idleTimeoutMs: config.idleTimeoutMs,
-      reconnect: config.reconnect,
-      logger: config.logger,
-      random: config.random,
-      now: config.now,
-      fail: (delivery, reason, cause) => Http2Transport.fail(delivery, reason, cause),
-    });
+    this.pool = new ConnectionPool(
+      (id, listener) => Http2Connection.open(id, listener, context),
+      poolOptionsFor('http2', config, (delivery, reason, cause) => Http2Transport.fail(delivery, reason, cause)),
+    );
   }
 
   offer(delivery: Delivery): boolean {

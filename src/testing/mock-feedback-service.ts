@@ -1,14 +1,9 @@
-import type { AddressInfo, Socket } from 'node:net';
-import { createServer, type Server, type TLSSocket } from 'node:tls';
+import type { Server, TLSSocket } from 'node:tls';
 import { encodeFeedbackTuple } from '../codec/binary-frame.js';
 import type { MockServerContext } from './mock-server-context.js';
+import { createMockTlsServer, listenOn, type MockTlsOptions } from './mock-tls-server.js';
 
-export interface MockFeedbackServiceOptions {
-  key: string;
-  cert: string;
-  ca: string;
-  requireClientCert: boolean;
-  maxTlsVersion: 'TLSv1.2' | 'TLSv1.3';
+export interface MockFeedbackServiceOptions extends MockTlsOptions {
   /** Write the list in chunks of this many bytes; undefined = one write. */
   chunkSize: number | undefined;
 }
@@ -27,38 +22,11 @@ export class MockFeedbackService {
     private readonly ctx: MockServerContext,
     private readonly options: MockFeedbackServiceOptions,
   ) {
-    this.server = createServer({
-      key: options.key,
-      cert: options.cert,
-      ca: options.ca,
-      requestCert: options.requireClientCert,
-      rejectUnauthorized: options.requireClientCert,
-      maxVersion: options.maxTlsVersion,
-    });
-    this.server.on('connection', (socket: Socket) => {
-      if (this.ctx.faults.refusing()) {
-        this.ctx.records.counters.refusedConnections++;
-        socket.destroy();
-        this.ctx.records.changed();
-      }
-    });
-    this.server.on('secureConnection', (socket) => this.onConnection(socket));
-    this.server.on('tlsClientError', (_error, socket) => {
-      socket.destroy();
-      this.ctx.records.counters.tlsErrors++;
-      this.ctx.records.changed();
-    });
+    this.server = createMockTlsServer(ctx, options, (socket) => this.onConnection(socket));
   }
 
   listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        this.server.on('error', () => undefined);
-        resolve((this.server.address() as AddressInfo).port);
-      });
-    });
+    return listenOn(this.server, host, port);
   }
 
   async close(): Promise<void> {

@@ -6,13 +6,14 @@ import {
   type ServerHttp2Session,
   type ServerHttp2Stream,
 } from 'node:http2';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { isValidApnsId, parseDevicePath } from '../codec/http2-request.js';
 import { PAYLOAD_LIMITS } from '../codec/payload.js';
 import { redactToken } from '../errors/redact.js';
 import { ApnsIdSource } from './apns-id-source.js';
 import type { MockServerContext } from './mock-server-context.js';
+import { listenOn } from './mock-tls-server.js';
 
 const PROVIDER_TOKEN_LIFETIME_SECONDS = 3600;
 /** Apple: a connection may switch to a new provider token at most once per 20 minutes. */
@@ -143,14 +144,7 @@ export class MockHttp2Api {
   }
 
   listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        this.server.on('error', () => undefined);
-        resolve((this.server.address() as AddressInfo).port);
-      });
-    });
+    return listenOn(this.server, host, port);
   }
 
   /** New limit for new sessions and, through a SETTINGS frame, for every open one. */

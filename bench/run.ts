@@ -28,10 +28,12 @@ interface CliOptions {
   noReadme: boolean;
   /** Measure nothing: render the table, chart and README section from this results file. */
   reportFrom: string | undefined;
+  /** Extra notes for the results (the conditions of the run, say). */
+  notes: string[];
 }
 
 function parseArgs(argv: readonly string[]): CliOptions {
-  const options: CliOptions = { quick: false, only: undefined, reps: undefined, noReadme: false, reportFrom: undefined };
+  const options: CliOptions = { quick: false, only: undefined, reps: undefined, noReadme: false, reportFrom: undefined, notes: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') options.quick = true;
@@ -39,9 +41,10 @@ function parseArgs(argv: readonly string[]): CliOptions {
     else if (arg.startsWith('--only=')) options.only = new Set(arg.slice(7).split(',').filter(Boolean));
     else if (arg === '--reps') options.reps = Number(argv[++i]);
     else if (arg === '--no-readme') options.noReadme = true;
+    else if (arg === '--note') options.notes.push(argv[++i] ?? '');
     else if (arg === '--report-only') options.reportFrom = argv[i + 1]?.startsWith('--') === false ? argv[++i]! : 'bench/results/latest.json';
     else if (arg === '--help') {
-      process.stdout.write('npm run bench [-- --quick] [--only codec,binary,http2,fanout,memory,latency,hostile,http2:minimal-http2,...] [--reps N] [--no-readme] [--report-only [results.json]]\n');
+      process.stdout.write('npm run bench [-- --quick] [--only codec,binary,http2,fanout,memory,latency,hostile,http2:minimal-http2,...] [--reps N] [--no-readme] [--note text] [--report-only [results.json]]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${arg}`);
   }
@@ -68,6 +71,15 @@ function progress(line: string): void {
   process.stderr.write(`[${elapsed()}] ${line}\n`);
 }
 
+/**
+ * Past this, further runs of rows that already have one are skipped (noted in
+ * the results), so that a slow or busy machine still finishes near the limit:
+ * 10 minutes for the full suite, about 2 for --quick.
+ */
+function timeBudgetMs(quick: boolean): number {
+  return quick ? 140_000 : 540_000;
+}
+
 /** A generous per-run limit: the run is killed and reported failed after it. */
 function runTimeoutMs(job: ContenderJob): number {
   return 60_000 + job.count * 0.5 + (job.durationMs ?? 0) * 2;
@@ -80,7 +92,7 @@ function emptyRow(plan: ContenderPlan | { id: string; label: string; baseline: b
 async function runScenario(
   plan: ScenarioPlan,
   done: readonly ScenarioResult[],
-  context: { credentials: BenchCredentials; env: Record<string, string>; quick: boolean; repsOverride: number | undefined },
+  context: { credentials: BenchCredentials; env: Record<string, string>; quick: boolean; repsOverride: number | undefined; skipped: string[] },
 ): Promise<ScenarioResult> {
   const contenders = plan.contenders(done);
   const rows = new Map<string, ContenderResult>(contenders.map((contender) => [contender.id, emptyRow(contender)]));
@@ -98,6 +110,10 @@ async function runScenario(
         const row = rows.get(contender.id)!;
         if (row.unavailable !== undefined) continue;
         if (rep >= (contender.reps ?? reps)) continue;
+        if (rep > 0 && performance.now() - started > timeBudgetMs(context.quick)) {
+          context.skipped.push(`${plan.id}:${contender.id} run ${rep + 1}`);
+          continue;
+        }
         const job: ContenderJob = { ...contender.job, mock: endpoints, credentials: context.credentials, topic: TOPIC, quick: context.quick };
         const label = `${plan.id} · ${contender.label} · run ${rep + 1}/${Math.min(reps, contender.reps ?? reps)}`;
         try {
@@ -157,7 +173,11 @@ function selectPlans(plans: ScenarioPlan[], only: Set<string> | undefined): Scen
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   if (options.reportFrom !== undefined) {
-    const results = JSON.parse(await readFile(join(ROOT, options.reportFrom), 'utf8')) as BenchResults;
+    const stored = JSON.parse(await readFile(join(ROOT, options.reportFrom), 'utf8')) as BenchResults;
+    // Goals are judged again, so a change of the verdict rules shows without measuring again.
+    const notes = [...stored.notes, ...options.notes.filter((note) => !stored.notes.includes(note))];
+    const results: BenchResults = { ...stored, notes, goals: evaluateGoals(stored.scenarios) };
+    await writeFile(join(ROOT, options.reportFrom), `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`${renderTextReport(results)}\n`);
     await writeOutputs(results, { ...options, quick: results.mode === 'quick' }, options.reportFrom);
     return;
@@ -181,10 +201,12 @@ async function main(): Promise<void> {
     const machine = machineInfo();
     progress(`nest-apns benchmark (${options.quick ? 'quick' : 'full'}) on ${machine.cores} cores, ${machine.cpuModel}, Node ${machine.nodeVersion}`);
     const scenarios: ScenarioResult[] = [];
+    const skipped: string[] = [];
     for (const plan of plans) {
       progress(`scenario ${plan.title}`);
-      scenarios.push(await runScenario(plan, scenarios, { credentials, env, quick: options.quick, repsOverride: options.reps }));
+      scenarios.push(await runScenario(plan, scenarios, { credentials, env, quick: options.quick, repsOverride: options.reps, skipped }));
     }
+    if (skipped.length > 0) progress(`time budget reached: ${skipped.length} repeat run(s) skipped`);
     const results: BenchResults = {
       generatedAt: new Date().toISOString(),
       mode: options.quick ? 'quick' : 'full',
@@ -193,7 +215,10 @@ async function main(): Promise<void> {
       notes: [
         'Mock APNs server (nest-apns/testing CLI) on 127.0.0.1 in its own process; scenarios 2–6 with its defaults, scenario 7 with --latency 20 --max-streams 100.',
         'Throughput counts accepted notifications only; CPU is the client process\'s user + system time in the measured window; peak RSS is sampled every 50 ms over the child\'s life.',
+        ...options.notes,
+        ...(skipped.length > 0 ? [`Time budget (${timeBudgetMs(options.quick) / 1000} s) reached: ${skipped.length} repeat run(s) skipped (${skipped.join(', ')}).`] : []),
       ],
+      settings: { ...sizes, ...(options.reps !== undefined ? { reps: options.reps } : {}) },
       scenarios,
       goals: evaluateGoals(scenarios),
     };
@@ -207,7 +232,7 @@ async function writeOutputs(results: BenchResults, options: CliOptions, readFrom
   await mkdir(join(ROOT, 'bench/results'), { recursive: true });
   const json = `${JSON.stringify(results, null, 2)}\n`;
   if (readFrom !== undefined) {
-    // Re-rendering: the results file stays as it is.
+    // Re-rendering: the results file was updated by the caller.
   } else if (partial || options.quick) {
     // Quick and partial runs never replace the committed full results.
     const file = join(ROOT, `bench/results/${options.quick ? 'quick' : 'partial'}.tmp.json`);

@@ -83,6 +83,8 @@ export interface BenchResults {
   durationSec: number;
   /** Mock server settings and other facts a reader needs to reproduce the figures. */
   notes: string[];
+  /** Counts and runs per row the suite used. */
+  settings?: Record<string, number>;
   scenarios: ScenarioResult[];
   goals: GoalResult[];
 }

@@ -62,16 +62,24 @@ export function evaluateGoals(scenarios: readonly ScenarioResult[]): GoalResult[
   const t = GOAL_THRESHOLDS;
   const goals: GoalResult[] = [];
 
-  // HTTP/2 against the minimal node:http2 client: throughput and CPU of our best configuration.
+  // HTTP/2 against the minimal node:http2 client. Both halves of the goal hold
+  // for one configuration: the one that meets both if any does, else the fastest.
   {
     const minimal = find(scenarios, IDS.http2, IDS.minimalHttp2);
+    const base = rate(minimal);
+    const baseCpu = cpu(minimal);
+    const meetsBoth = (row: ContenderResult): boolean =>
+      base !== undefined &&
+      baseCpu !== undefined &&
+      rate(row)! / base >= t.http2ThroughputOfMinimal &&
+      cpu(row) !== undefined &&
+      cpu(row)! / baseCpu <= t.http2CpuOfMinimal;
     const ours = [find(scenarios, IDS.http2, IDS.oursHttp2One), find(scenarios, IDS.http2, IDS.oursHttp2Four)].filter(
       (row): row is ContenderResult => rate(row) !== undefined,
     );
-    const best = ours.sort((a, b) => rate(b)! - rate(a)!)[0];
+    const best = ours.sort((a, b) => Number(meetsBoth(b)) - Number(meetsBoth(a)) || rate(b)! - rate(a)!)[0];
     const throughputText = `HTTP/2 throughput ≥ ${pct(t.http2ThroughputOfMinimal)} of the minimal node:http2 client`;
-    const cpuText = `HTTP/2 client CPU per notification ≤ ${t.http2CpuOfMinimal}× the minimal client's`;
-    const base = rate(minimal);
+    const cpuText = `HTTP/2 client CPU per notification ≤ ${t.http2CpuOfMinimal}× the minimal client's (same configuration)`;
     if (best === undefined || base === undefined) {
       goals.push(notMeasured('http2-throughput', throughputText, best === undefined ? 'our HTTP/2 rows' : 'minimal client row'));
       goals.push(notMeasured('http2-cpu', cpuText, best === undefined ? 'our HTTP/2 rows' : 'minimal client row'));
@@ -84,7 +92,6 @@ export function evaluateGoals(scenarios: readonly ScenarioResult[]): GoalResult[
         detail: `${best.label}: ${fmt(rate(best)!)}/s = ${pct(share)} of ${fmt(base)}/s`,
       });
       const ourCpu = cpu(best);
-      const baseCpu = cpu(minimal);
       if (ourCpu === undefined || baseCpu === undefined || baseCpu <= 0) {
         goals.push(notMeasured('http2-cpu', cpuText, 'CPU figures'));
       } else {

@@ -86,7 +86,8 @@ function runTimeoutMs(job: ContenderJob): number {
 }
 
 function emptyRow(plan: ContenderPlan | { id: string; label: string; baseline: boolean }): ContenderResult {
-  return { id: plan.id, label: plan.label, baseline: plan.baseline, runs: [], errors: [], throughputRatio: {}, cpuRatio: {} };
+  const compareTo = 'compareTo' in plan ? plan.compareTo : undefined;
+  return { id: plan.id, label: plan.label, baseline: plan.baseline, ...(compareTo ? { compareTo } : {}), runs: [], errors: [], throughputRatio: {}, cpuRatio: {} };
 }
 
 async function runScenario(
@@ -174,9 +175,10 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   if (options.reportFrom !== undefined) {
     const stored = JSON.parse(await readFile(join(ROOT, options.reportFrom), 'utf8')) as BenchResults;
-    // Goals are judged again, so a change of the verdict rules shows without measuring again.
+    // Ratios and goals are worked out again from the runs, so a change of those rules shows without measuring again.
     const notes = [...stored.notes, ...options.notes.filter((note) => !stored.notes.includes(note))];
-    const results: BenchResults = { ...stored, notes, goals: evaluateGoals(stored.scenarios) };
+    const scenarios = stored.scenarios.map(withRatios);
+    const results: BenchResults = { ...stored, notes, scenarios, goals: evaluateGoals(scenarios) };
     await writeFile(join(ROOT, options.reportFrom), `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`${renderTextReport(results)}\n`);
     await writeOutputs(results, { ...options, quick: results.mode === 'quick' }, options.reportFrom);

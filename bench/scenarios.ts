@@ -13,6 +13,8 @@ export interface ContenderPlan {
   job: JobSpec;
   /** Runs of this row, when it differs from the scenario's (a million HTTP/2 notifications take a minute). */
   reps?: number;
+  /** Baselines this row is compared with; all of the scenario's when absent. */
+  compareTo?: string[];
 }
 
 export interface ScenarioPlan {
@@ -117,10 +119,10 @@ export function scenarioPlans(sizes: BenchSizes, quick: boolean): ScenarioPlan[]
       mock: {},
       reps,
       contenders: () => [
-        { id: 'fanout-minimal-http2', label: 'minimal node:http2', baseline: true, job: { kind: 'minimal-http2', count: sizes.fanoutCount, warmup } },
-        { id: 'fanout-ours-http2', label: 'nest-apns HTTP/2, 4 sessions', baseline: false, job: { kind: 'ours-http2', count: sizes.fanoutCount, warmup, connections: 4 } },
-        { id: 'fanout-raw-binary', label: 'raw binary baseline', baseline: true, job: { kind: 'raw-binary', count: sizes.fanoutCount, warmup } },
-        { id: 'fanout-ours-binary', label: 'nest-apns binary, 1 connection', baseline: false, job: { kind: 'ours-binary', count: sizes.fanoutCount, warmup, connections: 1 } },
+        { id: 'fanout-minimal-http2', label: 'minimal node:http2', baseline: true, compareTo: [], job: { kind: 'minimal-http2', count: sizes.fanoutCount, warmup } },
+        { id: 'fanout-ours-http2', label: 'nest-apns HTTP/2, 4 sessions', baseline: false, compareTo: ['fanout-minimal-http2'], job: { kind: 'ours-http2', count: sizes.fanoutCount, warmup, connections: 4 } },
+        { id: 'fanout-raw-binary', label: 'raw binary baseline', baseline: true, compareTo: [], job: { kind: 'raw-binary', count: sizes.fanoutCount, warmup } },
+        { id: 'fanout-ours-binary', label: 'nest-apns binary, 1 connection', baseline: false, compareTo: ['fanout-raw-binary'], job: { kind: 'ours-binary', count: sizes.fanoutCount, warmup, connections: 1 } },
       ],
     },
     {

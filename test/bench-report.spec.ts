@@ -89,6 +89,12 @@ describe('bench statistics', () => {
     expect(s.contenders.find((c) => c.id === 'base')!.throughputRatio).toEqual({});
   });
 
+  it('compares a row that names its baselines with those only', () => {
+    const ours = { ...row('ours-http2', [run(100)]), compareTo: ['minimal'] };
+    const s = scenario('s', [row('minimal', [run(100)], true), row('raw-binary', [run(1000)], true), ours]);
+    expect(s.contenders.find((c) => c.id === 'ours-http2')!.throughputRatio).toEqual({ minimal: 1 });
+  });
+
   it('has no ratio to a baseline without figures', () => {
     expect(ratio(10, 0)).toBeUndefined();
     expect(ratio(undefined, 10)).toBeUndefined();

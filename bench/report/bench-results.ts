@@ -39,6 +39,8 @@ export interface ContenderResult {
   label: string;
   /** Baselines are what the others are compared to (ratio columns). */
   baseline: boolean;
+  /** Ids of the baselines this row is compared with; all of the scenario's when absent. */
+  compareTo?: string[];
   /** Set when the contender could not run at all; the row is kept with the reason. */
   unavailable?: string;
   runs: RunSample[];

@@ -58,7 +58,8 @@ export function summarizeContender(result: ContenderResult): ContenderResult {
 /**
  * Ratios of every contender to every baseline of its scenario, median to
  * median: throughput (higher is better) and CPU per notification (lower is better).
- * A baseline is not compared with itself.
+ * A baseline is not compared with itself, and a row that names the baselines
+ * it compares with (`compareTo`) only with those (no HTTP/2 row against a binary baseline).
  */
 export function withRatios(scenario: ScenarioResult): ScenarioResult {
   const baselines = scenario.contenders.filter((contender) => contender.baseline);
@@ -67,6 +68,7 @@ export function withRatios(scenario: ScenarioResult): ScenarioResult {
     const cpuRatio: Record<string, number> = {};
     for (const baseline of baselines) {
       if (baseline.id === contender.id) continue;
+      if (contender.compareTo !== undefined && !contender.compareTo.includes(baseline.id)) continue;
       const rate = ratio(contender.notificationsPerSec?.median, baseline.notificationsPerSec?.median);
       if (rate !== undefined) throughputRatio[baseline.id] = rate;
       const cpu = ratio(contender.cpuMsPer1000?.median, baseline.cpuMsPer1000?.median);

@@ -1,3 +1,4 @@
+import { ApnsConnectionError } from '../../errors/apns-connection.error.js';
 import { ApnsDeliveryError } from '../../errors/apns-delivery.error.js';
 import type { ApnsTransport, TransportHooks } from '../apns-transport.js';
 import { ConnectionPool, poolOptionsFor, type ConnectionPoolStats, type PoolFailureReason } from '../connection-pool.js';
@@ -14,7 +15,7 @@ export interface Http2TransportStats extends ConnectionPoolStats, Readonly<Http2
 
 const ADVICE: Record<PoolFailureReason, string> = {
   Shutdown: 'The client was closed before this notification could be sent.',
-  ConnectionError: 'No HTTP/2 session to APNs could be opened: see the cause.',
+  ConnectionError: 'No HTTP/2 session to APNs could be opened.',
 };
 
 /**
@@ -73,6 +74,8 @@ export class Http2Transport implements ApnsTransport {
   }
 
   private static fail(delivery: Delivery, reason: PoolFailureReason, cause?: Error): void {
+    // A certificate problem is not cured by trying again, and the user should read why in the message itself.
+    const permanent = cause instanceof ApnsConnectionError && cause.permanent;
     delivery.sink.failed(
       delivery,
       new ApnsDeliveryError({
@@ -80,10 +83,10 @@ export class Http2Transport implements ApnsTransport {
         notification: delivery.message.notification,
         reason,
         source: 'http2',
-        retryable: reason === 'ConnectionError',
+        retryable: reason === 'ConnectionError' && !permanent,
         attempts: delivery.attempts,
         apnsId: delivery.apnsId,
-        advice: ADVICE[reason],
+        advice: cause === undefined ? ADVICE[reason] : `${ADVICE[reason]} ${cause.message}`,
         cause,
       }),
     );

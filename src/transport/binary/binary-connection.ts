@@ -94,8 +94,10 @@ type State = 'open' | 'closing' | 'closed';
  * - **Our own `close()`**: flush, end our side, and wait (at most
  *   {@link BINARY_CLOSE_LINGER_MS}) for the server to close its side: a late
  *   error response is handled as above; a clean close means everything written
- *   was processed. Past the linger the socket is destroyed and the uncertain
- *   window applies.
+ *   was processed. Past the linger the socket is destroyed and everything still
+ *   held is uncertain, whatever its age: a slow reader leaves frames written
+ *   long before unread in the socket buffers. The same goes for a connection the
+ *   pool cuts (`destroy()`, at its drain deadline).
  *
  * A delivery that keeps coming back without an error response naming it (its
  * connection dies under it every time) fails with `ConnectionLost` once it has
@@ -115,6 +117,8 @@ export class BinaryConnection implements PooledConnection {
   private lingerTimer: NodeJS.Timeout | undefined;
   /** Set once an error response was handled: the end of the socket is then expected. */
   private answered = false;
+  /** Set when we cut the connection (`destroy()`, the pool's drain deadline): the server confirmed nothing. */
+  private cutByUs = false;
   private socketError: ApnsConnectionError | undefined;
   lastActivity: number;
 
@@ -227,6 +231,7 @@ export class BinaryConnection implements PooledConnection {
 
   destroy(cause?: Error): void {
     if (this.state === 'closed') return;
+    this.cutByUs = true;
     if (cause && !this.socketError) {
       this.socketError = cause instanceof ApnsConnectionError ? cause : new ApnsConnectionError(this.context.endpointName, 'DESTROYED', cause.message, { cause });
     }
@@ -324,27 +329,35 @@ export class BinaryConnection implements PooledConnection {
     this.pending.length = 0;
     this.pendingIds.length = 0;
     let uncertain: Delivery[] = [];
+    let scope = `written in the last ${this.context.config.binary.uncertainWindowMs} ms`;
     if (graceful) {
       // The server read our end and closed without an error response: it processed everything.
       this.sent.clear();
+    } else if (this.state === 'closing' || this.cutByUs) {
+      // We ended or cut the connection and the server did not confirm by closing (linger, the
+      // pool's drain deadline). It was still reading or gone: frames written long before can
+      // still sit unread in the socket buffers of a slow reader, where time says nothing.
+      // Nothing held can be taken as delivered.
+      uncertain = this.sent.takeFrom(0);
+      scope = 'still held when we closed it unconfirmed';
     } else {
       uncertain = this.sent.takeWrittenSince(this.context.config.now() - this.context.config.binary.uncertainWindowMs);
     }
     const cause = graceful
       ? undefined
       : this.socketErrorOr('CONNECTION_LOST', 'the server closed the connection without an error response');
-    if (uncertain.length > 0) uncertain = this.settleUncertain(uncertain, cause!);
+    if (uncertain.length > 0) uncertain = this.settleUncertain(uncertain, cause!, scope);
     this.end(uncertain.length > 0 ? [...uncertain, ...unfinished] : unfinished, cause);
   }
 
   /** Applies the `uncertainWindow` policy to deliveries the server may or may not have processed. */
-  private settleUncertain(uncertain: Delivery[], cause: ApnsConnectionError): Delivery[] {
+  private settleUncertain(uncertain: Delivery[], cause: ApnsConnectionError, scope: string): Delivery[] {
     const { config, counters } = this.context;
     if (config.binary.uncertainWindow === 'fail') {
       counters.failedUncertain += uncertain.length;
       config.logger.warn(
         `binary: connection ${this.id} to ${this.context.endpointName} closed without an error response (${cause.code}); ` +
-          `failing ${uncertain.length} notification(s) written in the last ${config.binary.uncertainWindowMs} ms (uncertainWindow: 'fail')`,
+          `failing ${uncertain.length} notification(s) ${scope} (uncertainWindow: 'fail')`,
       );
       for (const d of uncertain) {
         this.context.fail(d, 'ConnectionLost', cause, 'The connection closed right after it was written; it may or may not have been delivered.');
@@ -353,7 +366,7 @@ export class BinaryConnection implements PooledConnection {
     }
     config.logger.warn(
       `binary: connection ${this.id} to ${this.context.endpointName} closed without an error response (${cause.code}); ` +
-        `sending ${uncertain.length} notification(s) written in the last ${config.binary.uncertainWindowMs} ms again (at-least-once)`,
+        `sending ${uncertain.length} notification(s) ${scope} again (at-least-once)`,
     );
     const resent = this.countUncertain(uncertain, cause);
     counters.resentUncertain += resent.length;

@@ -19,6 +19,9 @@ const ADVICE: Readonly<Record<string, string>> = Object.freeze({
   ConnectionError: 'No connection to the gateway could be opened.',
 });
 
+/** A written notification the gateway never confirmed (it confirms only by closing after our end). */
+const WRITTEN_AT_SHUTDOWN = 'The client was closed before the gateway confirmed it: it may or may not have been delivered.';
+
 /**
  * The legacy binary interface: a pool of TLS connections to the gateway
  * (`BinaryConnection`, see there for what happens to written notifications
@@ -113,7 +116,7 @@ export class BinaryTransport implements ApnsTransport {
         source: 'binary',
         retryable: reason !== 'Shutdown' && !permanent,
         attempts: delivery.attempts,
-        advice: [advice ?? ADVICE[reason], cause?.message].filter(Boolean).join(' '),
+        advice: [advice ?? (reason === 'Shutdown' && delivery.attempts > 0 ? WRITTEN_AT_SHUTDOWN : ADVICE[reason]), cause?.message].filter(Boolean).join(' '),
         cause,
       }),
     );

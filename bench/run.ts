@@ -30,10 +30,12 @@ interface CliOptions {
   reportFrom: string | undefined;
   /** Extra notes for the results (the conditions of the run, say). */
   notes: string[];
+  /** Write a CPU profile of every measured child into .tmp/bench-profiles (figures then include the profiler's cost). */
+  profile: boolean;
 }
 
 function parseArgs(argv: readonly string[]): CliOptions {
-  const options: CliOptions = { quick: false, only: undefined, reps: undefined, noReadme: false, reportFrom: undefined, notes: [] };
+  const options: CliOptions = { quick: false, only: undefined, reps: undefined, noReadme: false, reportFrom: undefined, notes: [], profile: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') options.quick = true;
@@ -42,9 +44,10 @@ function parseArgs(argv: readonly string[]): CliOptions {
     else if (arg === '--reps') options.reps = Number(argv[++i]);
     else if (arg === '--no-readme') options.noReadme = true;
     else if (arg === '--note') options.notes.push(argv[++i] ?? '');
+    else if (arg === '--profile') options.profile = true;
     else if (arg === '--report-only') options.reportFrom = argv[i + 1]?.startsWith('--') === false ? argv[++i]! : 'bench/results/latest.json';
     else if (arg === '--help') {
-      process.stdout.write('npm run bench [-- --quick] [--only codec,binary,http2,fanout,memory,latency,hostile,http2:minimal-http2,...] [--reps N] [--no-readme] [--note text] [--report-only [results.json]]\n');
+      process.stdout.write('npm run bench [-- --quick] [--only codec,binary,http2,fanout,memory,latency,hostile,http2:minimal-http2,...] [--reps N] [--no-readme] [--note text] [--profile] [--report-only [results.json]]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${arg}`);
   }
@@ -93,7 +96,14 @@ function emptyRow(plan: ContenderPlan | { id: string; label: string; baseline: b
 async function runScenario(
   plan: ScenarioPlan,
   done: readonly ScenarioResult[],
-  context: { credentials: BenchCredentials; env: Record<string, string>; quick: boolean; repsOverride: number | undefined; skipped: string[] },
+  context: {
+    credentials: BenchCredentials;
+    env: Record<string, string>;
+    quick: boolean;
+    repsOverride: number | undefined;
+    skipped: string[];
+    profileDir: string | undefined;
+  },
 ): Promise<ScenarioResult> {
   const contenders = plan.contenders(done);
   const rows = new Map<string, ContenderResult>(contenders.map((contender) => [contender.id, emptyRow(contender)]));
@@ -118,7 +128,8 @@ async function runScenario(
         const job: ContenderJob = { ...contender.job, mock: endpoints, credentials: context.credentials, topic: TOPIC, quick: context.quick };
         const label = `${plan.id} · ${contender.label} · run ${rep + 1}/${Math.min(reps, contender.reps ?? reps)}`;
         try {
-          const { sample, outcome } = await runInChild(job, { workerPath: WORKER, guardUrl: GUARD, registry, env: context.env, timeoutMs: runTimeoutMs(job) });
+          const profileDir = context.profileDir === undefined ? undefined : join(context.profileDir, `${plan.id}-${contender.id}-run${rep + 1}`);
+          const { sample, outcome } = await runInChild(job, { workerPath: WORKER, guardUrl: GUARD, registry, env: context.env, timeoutMs: runTimeoutMs(job), ...(profileDir ? { profileDir } : {}) });
           if (outcome.codecRows) {
             for (const codecRow of outcome.codecRows) {
               // Short ids ("codec-buffer-copy"): they title the ratio columns.
@@ -206,7 +217,8 @@ async function main(): Promise<void> {
     const skipped: string[] = [];
     for (const plan of plans) {
       progress(`scenario ${plan.title}`);
-      scenarios.push(await runScenario(plan, scenarios, { credentials, env, quick: options.quick, repsOverride: options.reps, skipped }));
+      const profileDir = options.profile ? join(ROOT, '.tmp/bench-profiles') : undefined;
+      scenarios.push(await runScenario(plan, scenarios, { credentials, env, quick: options.quick, repsOverride: options.reps, skipped, profileDir }));
     }
     if (skipped.length > 0) progress(`time budget reached: ${skipped.length} repeat run(s) skipped`);
     const results: BenchResults = {
@@ -230,7 +242,8 @@ async function main(): Promise<void> {
 }
 
 async function writeOutputs(results: BenchResults, options: CliOptions, readFrom?: string): Promise<void> {
-  const partial = options.only !== undefined || options.reps !== undefined;
+  // Profiled figures carry the profiler's cost: never the committed results.
+  const partial = options.only !== undefined || options.reps !== undefined || options.profile;
   await mkdir(join(ROOT, 'bench/results'), { recursive: true });
   const json = `${JSON.stringify(results, null, 2)}\n`;
   if (readFrom !== undefined) {

@@ -11,6 +11,8 @@ export interface ChildRunOptions {
   /** Extra environment (NODE_EXTRA_CA_CERTS for clients that only read the default trust store). */
   env: Record<string, string>;
   timeoutMs: number;
+  /** Write a V8 CPU profile of the child into this directory (`--profile`). */
+  profileDir?: string;
 }
 
 /**
@@ -22,7 +24,7 @@ export function runInChild(job: ContenderJob, options: ChildRunOptions): Promise
   return new Promise((resolve, reject) => {
     const child = fork(options.workerPath, [JSON.stringify(job)], {
       // No --enable-source-maps: it makes every stack trace costly, which would tax clients that create errors.
-      execArgv: ['--no-deprecation', '--import', options.guardUrl],
+      execArgv: ['--no-deprecation', '--import', options.guardUrl, ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [])],
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });

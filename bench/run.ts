@@ -32,10 +32,12 @@ interface CliOptions {
   notes: string[];
   /** Write a CPU profile of every measured child into .tmp/bench-profiles (figures then include the profiler's cost). */
   profile: boolean;
+  /** Time budget in seconds, instead of the default of the mode. */
+  budgetSec: number | undefined;
 }
 
 function parseArgs(argv: readonly string[]): CliOptions {
-  const options: CliOptions = { quick: false, only: undefined, reps: undefined, noReadme: false, reportFrom: undefined, notes: [], profile: false };
+  const options: CliOptions = { quick: false, only: undefined, reps: undefined, noReadme: false, reportFrom: undefined, notes: [], profile: false, budgetSec: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') options.quick = true;
@@ -45,9 +47,10 @@ function parseArgs(argv: readonly string[]): CliOptions {
     else if (arg === '--no-readme') options.noReadme = true;
     else if (arg === '--note') options.notes.push(argv[++i] ?? '');
     else if (arg === '--profile') options.profile = true;
+    else if (arg === '--budget') options.budgetSec = Number(argv[++i]);
     else if (arg === '--report-only') options.reportFrom = argv[i + 1]?.startsWith('--') === false ? argv[++i]! : 'bench/results/latest.json';
     else if (arg === '--help') {
-      process.stdout.write('npm run bench [-- --quick] [--only codec,binary,http2,fanout,memory,latency,hostile,http2:minimal-http2,...] [--reps N] [--no-readme] [--note text] [--profile] [--report-only [results.json]]\n');
+      process.stdout.write('npm run bench [-- --quick] [--only codec,binary,http2,fanout,memory,latency,hostile,http2:minimal-http2,...] [--reps N] [--no-readme] [--note text] [--profile] [--budget seconds] [--report-only [results.json]]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${arg}`);
   }
@@ -79,8 +82,9 @@ function progress(line: string): void {
  * the results), so that a slow or busy machine still finishes near the limit:
  * 10 minutes for the full suite, about 2 for --quick.
  */
-function timeBudgetMs(quick: boolean): number {
-  return quick ? 140_000 : 540_000;
+function timeBudgetMs(options: Pick<CliOptions, 'quick' | 'budgetSec'>): number {
+  if (options.budgetSec !== undefined && Number.isFinite(options.budgetSec)) return options.budgetSec * 1000;
+  return options.quick ? 140_000 : 540_000;
 }
 
 /** A generous per-run limit: the run is killed and reported failed after it. */
@@ -103,6 +107,7 @@ async function runScenario(
     repsOverride: number | undefined;
     skipped: string[];
     profileDir: string | undefined;
+    budgetMs: number;
   },
 ): Promise<ScenarioResult> {
   const contenders = plan.contenders(done);
@@ -121,7 +126,7 @@ async function runScenario(
         const row = rows.get(contender.id)!;
         if (row.unavailable !== undefined) continue;
         if (rep >= (contender.reps ?? reps)) continue;
-        if (rep > 0 && performance.now() - started > timeBudgetMs(context.quick)) {
+        if (rep > 0 && performance.now() - started > context.budgetMs) {
           context.skipped.push(`${plan.id}:${contender.id} run ${rep + 1}`);
           continue;
         }
@@ -218,7 +223,7 @@ async function main(): Promise<void> {
     for (const plan of plans) {
       progress(`scenario ${plan.title}`);
       const profileDir = options.profile ? join(ROOT, '.tmp/bench-profiles') : undefined;
-      scenarios.push(await runScenario(plan, scenarios, { credentials, env, quick: options.quick, repsOverride: options.reps, skipped, profileDir }));
+      scenarios.push(await runScenario(plan, scenarios, { credentials, env, quick: options.quick, repsOverride: options.reps, skipped, profileDir, budgetMs: timeBudgetMs(options) }));
     }
     if (skipped.length > 0) progress(`time budget reached: ${skipped.length} repeat run(s) skipped`);
     const results: BenchResults = {
@@ -230,7 +235,7 @@ async function main(): Promise<void> {
         'Mock APNs server (nest-apns/testing CLI) on 127.0.0.1 in its own process; scenarios 2–6 with its defaults, scenario 7 with --latency 20 --max-streams 100.',
         'Throughput counts accepted notifications only; CPU is the client process\'s user + system time in the measured window; peak RSS is sampled every 50 ms over the child\'s life.',
         ...options.notes,
-        ...(skipped.length > 0 ? [`Time budget (${timeBudgetMs(options.quick) / 1000} s) reached: ${skipped.length} repeat run(s) skipped (${skipped.join(', ')}).`] : []),
+        ...(skipped.length > 0 ? [`Time budget (${timeBudgetMs(options) / 1000} s) reached: ${skipped.length} repeat run(s) skipped (${skipped.join(', ')}).`] : []),
       ],
       settings: { ...sizes, ...(options.reps !== undefined ? { reps: options.reps } : {}) },
       scenarios,

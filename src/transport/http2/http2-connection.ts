@@ -81,10 +81,14 @@ function onStreamResponse(this: TaggedStream, headers: IncomingHttpHeaders): voi
   req.headers = headers;
   // A 200 carries no body and is final: settle now rather than a tick later at 'end'.
   if (req.status === 200) {
+    // Read the (empty) body away so the stream can close.
+    this.resume();
     req.conn.onResponse(req);
     return;
   }
-  // Only error answers have a body worth reading (Apple's JSON reason).
+  // Only error answers have a body worth reading (Apple's JSON reason). The stream stayed
+  // paused until now: node emits 'response' a tick after the HEADERS frame, and a DATA
+  // frame read in the same chunk would have flowed past a stream resumed earlier.
   this.on('data', onStreamData);
   this.on('end', onStreamEnd);
 }
@@ -282,8 +286,7 @@ export class Http2Connection implements PooledConnection {
     stream.on('response', onStreamResponse);
     stream.on('close', onStreamClose);
     stream.on('error', ignoreStreamError);
-    // Flowing from the start: a 200's empty body must still be read for the stream to close.
-    stream.resume();
+    // Not resumed here: the 'response' listener resumes it or attaches the body listeners.
     stream.end(d.message.payload);
     // Client stream ids are odd and end at 2^31: retire the session well before, gracefully.
     if ((stream.id ?? 0) >= LAST_STREAM_ID) this.close();

@@ -198,8 +198,9 @@ describe('HTTP/2 transport under chaos', () => {
         expect(e.status).toBe(410);
       } else {
         exhausted.push(e);
-        // (RequestTimeout and ConnectionLost: a session the crash left without its close.)
-        expect(e.reason).toMatch(/^(TooManyRequests|InternalServerError|ServiceUnavailable|StreamRefused|GoAway|RequestTimeout|ConnectionLost)$/);
+        // (RequestTimeout and ConnectionLost: a session the crash left without its close;
+        // ExpiredProviderToken: the renewal retry came on a delivery's last attempt.)
+        expect(e.reason).toMatch(/^(TooManyRequests|InternalServerError|ServiceUnavailable|StreamRefused|GoAway|RequestTimeout|ConnectionLost|ExpiredProviderToken)$/);
         expect(e.attempts).toBe(4);
         expect(e.message).toContain('giving up');
       }
@@ -263,7 +264,9 @@ describe('HTTP/2 session that goes silent while busy', () => {
     const during = Array.from({ length: 20 }, (_, i) => makeDelivery(h2Token(910_000 + i), sink));
     for (const d of during) t.offer(d);
     await waitUntil(() => lines.some((l) => l.includes('answered nothing')), 'the silent session was replaced', 5_000);
-    expect(t.stats.timeouts).toBe(20);
+    // The first expired deadline gives the session up; the rest go back unanswered, not timed out one by one.
+    expect(t.stats.timeouts).toBeGreaterThanOrEqual(1);
+    expect(t.stats.connections).toBe(0);
     proxy.thaw();
     await sink.waitSettled(70);
     await t.close(1_000);
@@ -272,4 +275,39 @@ describe('HTTP/2 session that goes silent while busy', () => {
     expect(sink.doubles).toEqual([]);
     expect(proxy.connections).toBe(2);
   });
+});
+
+describe('HTTP/2 error answers under load', () => {
+  let mock: MockApnsServer;
+
+  beforeAll(async () => {
+    mock = await MockApnsServer.start();
+  });
+  afterAll(async () => {
+    await mock.stop();
+  });
+
+  it("keeps every answer's reason: 10,000 BadDeviceToken and 5,000 Unregistered, each 410 on feedback$ with its timestamp", async () => {
+    // The HEADERS and DATA frames of an answer often arrive in one read; the JSON reason
+    // in the DATA frame must not be lost (it was, for ~5% of answers: reason "BadRequest").
+    const bad = Array.from({ length: 10_000 }, (_, i) => tokenFor(i, '7a'));
+    const gone = Array.from({ length: 5_000 }, (_, i) => tokenFor(i, '7b'));
+    for (const t of bad) mock.markInvalid(t);
+    for (const t of gone) mock.markUnregistered(t, new Date(1_700_000_000_000));
+    const client = new ApnsClient({
+      gateway: mock.http2Gateway,
+      token: { key: creds.signingKey, keyId: creds.keyId, teamId: creds.teamId },
+      ca: creds.ca,
+      topic: TOPIC,
+      logger: new RecordingLogger(),
+    });
+    const feedback: ApnsFeedback[] = [];
+    client.feedback$.subscribe((f) => feedback.push(f));
+    const report = await client.send({ alert: 'rejected' }, [...bad, ...gone], { results: 'failed' });
+    await client.close();
+
+    expect(countBy(report.results.map((r) => (r.status === 'failed' ? r.error.reason : 'accepted')))).toEqual({ BadDeviceToken: 10_000, Unregistered: 5_000 });
+    expect(feedback).toHaveLength(5_000);
+    expect(feedback.every((f) => f.timestamp.getTime() === 1_700_000_000_000)).toBe(true);
+  }, 30_000);
 });

@@ -177,6 +177,7 @@ describe('MockApnsServer HTTP/2 API', () => {
       ['a background push at priority 10', { headers: { 'apns-push-type': 'background', 'apns-priority': '10' } }, 400, 'BadPriority'],
       ['an expiration that is not a number', { headers: { 'apns-expiration': 'tomorrow' } }, 400, 'BadExpirationDate'],
       ['a collapse id over 64 bytes', { headers: { 'apns-collapse-id': long } }, 400, 'BadCollapseId'],
+      ['a non-ASCII collapse id of 65 bytes', { headers: { 'apns-collapse-id': utf8OnTheWire(`x${'é'.repeat(32)}`) } }, 400, 'BadCollapseId'],
       ['an empty body', { body: '' }, 400, 'PayloadEmpty'],
       ['a body over 4096 bytes', { body: `{"a":"${'x'.repeat(4090)}"}` }, 413, 'PayloadTooLarge'],
       ['a voip body over 5120 bytes', { headers: { 'apns-push-type': 'voip', 'apns-topic': 'com.example.app.voip' }, body: `{"a":"${'x'.repeat(5114)}"}` }, 413, 'PayloadTooLarge'],
@@ -195,12 +196,38 @@ describe('MockApnsServer HTTP/2 API', () => {
       ['a 4096-byte body', { body: `{"a":"${'x'.repeat(4088)}"}` }],
       ['a 5120-byte voip body', { headers: { 'apns-push-type': 'voip', 'apns-topic': 'com.example.app.voip' }, body: `{"a":"${'x'.repeat(5112)}"}` }],
       ['a 64-byte collapse id', { headers: { 'apns-collapse-id': 'y'.repeat(64) } }],
-      ['every push type with its topic', { headers: { 'apns-push-type': 'widgets', 'apns-topic': 'com.example.app.push-type.widgets' } }],
+      // A client puts UTF-8 on the wire as one latin1 character per byte: 32 × 'é' is 64 bytes.
+      ['a 64-byte collapse id of non-ASCII text', { headers: { 'apns-collapse-id': utf8OnTheWire('é'.repeat(32)) } }],
       ['a background push at priority 5', { headers: { 'apns-push-type': 'background', 'apns-priority': '5' } }],
       ['priority 1', { headers: { 'apns-priority': '1' } }],
     ])('accepts %s', async (_name, request) => {
       const res = await h2Send(await open('valid'), request as Parameters<typeof h2Send>[1]);
       expect(res.status).toBe(200);
+    });
+
+    // From apns-protocol.md §2.3, written out here rather than read from the mock's table.
+    const suffixes: Array<[string, string]> = [
+      ['alert', ''],
+      ['background', ''],
+      ['complication', '.complication'],
+      ['controls', '.push-type.controls'],
+      ['fileprovider', '.pushkit.fileprovider'],
+      ['liveactivity', '.push-type.liveactivity'],
+      ['location', '.location-query'],
+      ['mdm', ''],
+      ['pushtotalk', '.voip-ptt'],
+      ['voip', '.voip'],
+      ['widgets', '.push-type.widgets'],
+    ];
+    it.each(suffixes)('accepts push type %s with topic suffix "%s", and refuses it without', async (pushType, suffix) => {
+      const session = await open('valid');
+      const priority = pushType === 'background' ? '5' : '10';
+      const ok = await h2Send(session, { headers: { 'apns-push-type': pushType, 'apns-priority': priority, 'apns-topic': `com.example.app${suffix}` } });
+      expect(ok.status).toBe(200);
+      if (suffix !== '') {
+        const bare = await h2Send(session, { headers: { 'apns-push-type': pushType, 'apns-priority': priority, 'apns-topic': 'com.example.app' } });
+        expect(bare).toMatchObject({ status: 400, body: '{"reason":"BadTopic"}' });
+      }
     });
   });
 
@@ -421,3 +448,8 @@ describe('MockApnsServer HTTP/2 API', () => {
     });
   });
 });
+
+/** A header value carrying these UTF-8 bytes: node writes header strings as latin1, one byte per character. */
+function utf8OnTheWire(text: string): string {
+  return Buffer.from(text, 'utf8').toString('latin1');
+}

@@ -359,7 +359,8 @@ export class MockHttp2Api {
       return { status: 400, reason: 'BadExpirationDate' };
     }
     const collapseId = headers['apns-collapse-id'];
-    if (collapseId !== undefined && (typeof collapseId !== 'string' || Buffer.byteLength(collapseId) > MAX_COLLAPSE_ID_BYTES)) {
+    // node hands header values over as latin1 strings, one character per wire byte: the length is the byte count.
+    if (collapseId !== undefined && (typeof collapseId !== 'string' || collapseId.length > MAX_COLLAPSE_ID_BYTES)) {
       return { status: 400, reason: 'BadCollapseId' };
     }
     return undefined;

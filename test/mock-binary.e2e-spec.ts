@@ -78,6 +78,28 @@ describe('MockApnsServer binary gateway', () => {
     expect(mock.counters).toMatchObject({ accepted: 1, rejected: 1, errorResponses: 0 });
   });
 
+  it.each([
+    ['an oversized payload', Buffer.concat([Buffer.from([0, 0, 32]), Buffer.from(TOKEN, 'hex'), Buffer.from([0x08, 0x01]), Buffer.alloc(2049, 0x20)])],
+    ['a 101-byte token', Buffer.concat([Buffer.from([0, 0, 101]), Buffer.alloc(101, 0xab), Buffer.from([0, PAYLOAD.length]), PAYLOAD])],
+    ['an empty token', Buffer.concat([Buffer.from([0, 0, 0, 0, PAYLOAD.length]), PAYLOAD])],
+  ])('drops the connection without an answer for a command-0 frame with %s', async (_name, bad) => {
+    const c = await connect();
+    c.socket.write(Buffer.concat([frame0(TOKEN), bad, frame0(TOKEN_2)]));
+    expect(await c.closed).toEqual(Buffer.alloc(0));
+    expect(mock.counters).toMatchObject({ accepted: 1, rejected: 1, errorResponses: 0 });
+  });
+
+  it.each([
+    ['command 2', Buffer.concat([Buffer.from([2, 0, 0, 0, 3 + 101 + 3 + PAYLOAD.length + 7, 1, 0, 101]), Buffer.alloc(101, 0xab), Buffer.from([2, 0, PAYLOAD.length]), PAYLOAD, Buffer.from([3, 0, 4, 0, 0, 0, 6])])],
+    ['command 1', Buffer.concat([Buffer.from([1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 101]), Buffer.alloc(101, 0xab), Buffer.from([0, PAYLOAD.length]), PAYLOAD])],
+  ])('answers a token over 100 bytes with status 5 (invalid token size) and the identifier (%s)', async (_name, bad) => {
+    const c = await connect();
+    c.socket.write(Buffer.concat([frame2(5), bad, frame2(7)]));
+    expect(await c.closed).toEqual(errorResponse(5, 6));
+    expect(mock.accepted.map((a) => a.identifier)).toEqual([5]);
+    expect(mock.rejected[0]).toMatchObject({ status: 5, reason: 'InvalidTokenSize', identifier: 6 });
+  });
+
   it('answers an oversized payload with status 7', async () => {
     const c = await connect();
     c.socket.write(Buffer.concat([frame2(1), frame2(2, TOKEN, Buffer.alloc(2049, 0x20))]));

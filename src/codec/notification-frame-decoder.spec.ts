@@ -31,32 +31,36 @@ describe('NotificationFrameDecoder', () => {
 
   it('reports an oversized payload with status 7 and the identifier that follows it', () => {
     const frame = encodeNotificationFrame(2, { identifier: 42, priority: 10, tokenHex: TOKEN, payload: Buffer.alloc(2049, 0x20) });
-    expect(decodeAll(frame)).toEqual([{ kind: 'malformed', status: 7, identifier: 42, detail: 'the payload is 2049 bytes, the limit is 2048' }]);
+    expect(decodeAll(frame)).toEqual([{ kind: 'malformed', command: 2, status: 7, identifier: 42, detail: 'the payload is 2049 bytes, the limit is 2048' }]);
     expect(decodeAll(frame, { maxPayloadBytes: 4096 })[0]).toMatchObject({ kind: 'notification', identifier: 42 });
   });
 
   it('reports the status a gateway would send for each bad frame', () => {
-    const cases: Array<[string, number, number]> = [
-      [`02 00000007 03 0004 00000009`, 2, 9], // no token item
-      [`02 0000000f 01 0002 abcd 03 0004 00000009 02 0000`, 4, 9], // empty payload
-      [`02 0000000c 01 0002 abcd 03 0004 00000009`, 4, 9], // no payload item
-      [`02 00000017 01 0000 02 000a ${P} 03 0004 00000009`, 2, 9], // empty token
-      [`01 00000003 00000000 0065 ${'ab'.repeat(101)}`, 5, 3], // token over 100 bytes
-      [`01 00000003 00000000 0001 ab 0000`, 4, 3],
-      [`01 00000003 00000000 0001 ab 0801 ${'20'.repeat(2049)}`, 7, 3],
-      [`00 0000`, 2, 0],
-      [`03 00`, 128, 0], // unknown command
-      [`02 00000014 01 0002 abcd 02 0002 7b7d 03 0004 00000009 05 0001 07`, 128, 9], // priority 7
-      [`02 00000014 01 0002 abcd 02 0002 7b7d 03 0004 00000009 09 0000`, 128, 9], // unknown item
-      [`02 0000000f 01 0002 abcd 01 0002 abcd 02 0002 7b7d`, 128, 0], // duplicate item
-      [`02 00000005 01 0010 ab`, 128, 0], // item runs past the frame
-      [`02 00000002 0100`, 128, 0], // stray bytes
-      [`02 ffffffff`, 128, 0], // impossible frame length, refused before buffering
+    // [bytes, status, identifier, command of the bad frame (the gateway answers commands 1 and 2 only)]
+    const cases: Array<[string, number, number, number | undefined]> = [
+      [`02 00000007 03 0004 00000009`, 2, 9, 2], // no token item
+      [`02 0000000f 01 0002 abcd 03 0004 00000009 02 0000`, 4, 9, 2], // empty payload
+      [`02 0000000c 01 0002 abcd 03 0004 00000009`, 4, 9, 2], // no payload item
+      [`02 00000017 01 0000 02 000a ${P} 03 0004 00000009`, 2, 9, 2], // empty token
+      [`01 00000003 00000000 0065 ${'ab'.repeat(101)}`, 5, 3, 1], // token over 100 bytes
+      [`01 00000003 00000000 0001 ab 0000`, 4, 3, 1],
+      [`01 00000003 00000000 0001 ab 0801 ${'20'.repeat(2049)}`, 7, 3, 1],
+      [`00 0000`, 2, 0, 0],
+      [`00 0001 ab 0801 ${'20'.repeat(2049)}`, 7, 0, 0],
+      [`03 00`, 128, 0, undefined], // unknown command
+      [`02 00000014 01 0002 abcd 02 0002 7b7d 03 0004 00000009 05 0001 07`, 128, 9, 2], // priority 7
+      [`02 00000014 01 0002 abcd 02 0002 7b7d 03 0004 00000009 09 0000`, 128, 9, 2], // unknown item
+      [`02 0000000f 01 0002 abcd 01 0002 abcd 02 0002 7b7d`, 128, 0, 2], // duplicate item
+      [`02 00000005 01 0010 ab`, 128, 0, 2], // item runs past the frame
+      [`02 00000002 0100`, 128, 0, 2], // stray bytes
+      [`02 ffffffff`, 128, 0, 2], // impossible frame length, refused before buffering
     ];
-    for (const [input, status, identifier] of cases) {
+    for (const [input, status, identifier, command] of cases) {
       const events = decodeAll(bytes(input));
-      expect({ input, events: events.map((e) => (e.kind === 'malformed' ? [e.status, e.identifier] : e.kind)) }).toEqual({ input, events: [[status, identifier]] });
+      expect({ input, events: events.map((e) => (e.kind === 'malformed' ? [e.status, e.identifier, e.command] : e.kind)) }).toEqual({ input, events: [[status, identifier, command]] });
     }
+    // A frame after a good one of another command still names its own command.
+    expect(decodeAll(bytes(`00 0001 ab 0002 7b7d 03`)).map((e) => (e.kind === 'malformed' ? e.command : e.kind))).toEqual(['notification', undefined]);
   });
 
   it('is finished after a malformed frame', () => {

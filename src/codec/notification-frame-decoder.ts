@@ -26,6 +26,8 @@ export type FrameEvent =
     }
   | {
       kind: 'malformed';
+      /** The command of the bad frame; undefined when the command byte itself is unknown. */
+      command: 0 | 1 | 2 | undefined;
       /** The status a gateway would answer with (2, 4, 5, 7, 128, ...). */
       status: number;
       /** The frame's identifier, 0 when it is not known. */
@@ -75,6 +77,8 @@ export class NotificationFrameDecoder {
   private done = false;
 
   private command: 0 | 1 | 2 = 0;
+  /** False once a frame started with a command byte that is none of 0, 1, 2. */
+  private knownCommand = true;
   private identifier = 0;
   private expiration: number | undefined;
   private priority: number | undefined;
@@ -175,6 +179,7 @@ export class NotificationFrameDecoder {
       this.command = 2;
       return this.expect(Step.FrameLength, FRAME_HEADER_BYTES - 1);
     }
+    this.knownCommand = false;
     this.malformed(events, BinaryStatus.ProtocolError, `unknown command ${command}`);
   }
 
@@ -286,6 +291,6 @@ export class NotificationFrameDecoder {
     this.done = true;
     this.token = undefined;
     this.payload = undefined;
-    events.push({ kind: 'malformed', status, identifier: this.identifier, detail });
+    events.push({ kind: 'malformed', command: this.knownCommand ? this.command : undefined, status, identifier: this.identifier, detail });
   }
 }

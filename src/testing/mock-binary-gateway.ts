@@ -100,7 +100,8 @@ export class MockBinaryGateway {
       const event = events[i]!;
       if (event.kind === 'malformed') {
         this.ctx.log(`binary connection ${connection.id}: malformed frame (${event.detail})`);
-        this.fail(connection, event.status, event.identifier, '', true);
+        // Command 0 has no error response (apns-protocol.md §1.2): a bad simple frame only drops the connection.
+        this.fail(connection, event.status, event.identifier, '', event.command !== 0);
         return;
       }
       if (fault !== undefined && fault.status !== undefined && fault.status !== BinaryStatus.Shutdown && connection.processed === fault.afterNotifications) {

@@ -91,9 +91,14 @@ describe('MockApnsServer feedback service', () => {
 
   it('ignores what a client writes and survives refused connections', async () => {
     mock = await MockApnsServer.start();
+    // A queued tuple shows the refusal for what it is: a served connection would have taken it.
+    mock.queueFeedback(TOKEN_2, new Date(3000));
     mock.faults.refuseConnections(60_000);
     await expect(expectTlsFailure(mock.feedbackPort, 'valid')).resolves.toEqual(expect.any(String));
+    expect(mock.counters.refusedConnections).toBe(1);
     mock.resetFaults();
+    const held = await connectTls(mock.feedbackPort);
+    expect(await held.closed).toEqual(tuple(3, TOKEN_2));
     mock.queueFeedback(TOKEN, new Date(1000));
     const c = await connectTls(mock.feedbackPort);
     c.socket.write(Buffer.from('garbage the service must ignore'));

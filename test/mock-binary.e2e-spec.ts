@@ -70,6 +70,39 @@ describe('MockApnsServer binary gateway', () => {
     expect(mock.counters.errorResponses).toBe(1);
   });
 
+  it.each([
+    ['the binary status it names', { status: 400, reason: 'BadDeviceToken', binaryStatus: 1 }, 1],
+    ['the status matching its HTTP/2 reason', { status: 413, reason: 'PayloadTooLarge' }, 7],
+    ['status 255 for a reason with no binary counterpart', { status: 403, reason: 'TopicDisallowed' }, 255],
+  ])('answers a token scripted with rejectToken with %s', async (_name, answer, status) => {
+    mock.rejectToken(TOKEN_2, answer);
+    const c = await connect();
+    c.socket.write(Buffer.concat([frame2(1), frame2(2, TOKEN_2), frame2(3)]));
+    expect(await c.closed).toEqual(errorResponse(status, 2));
+    expect(mock.accepted.map((a) => a.identifier)).toEqual([1]);
+    expect(mock.rejected).toEqual([expect.objectContaining({ protocol: 'binary', token: TOKEN_2, status, identifier: 2 })]);
+  });
+
+  it('refuses a rejectToken script with binary status 10, which names no failed notification', () => {
+    expect(() => mock.rejectToken(TOKEN, { status: 503, reason: 'Shutdown', binaryStatus: 10 })).toThrow(/binaryStatus/);
+  });
+
+  it('takes notifications for a token marked unregistered and lists the token once on the feedback service', async () => {
+    const gone = new Date('2024-05-06T07:08:09Z');
+    mock.markUnregistered(TOKEN_2, gone);
+    const c = await connect();
+    c.socket.write(Buffer.concat([frame2(1, TOKEN_2), frame2(2, TOKEN), frame2(3, TOKEN_2)]));
+    await mock.waitForAccepted(3);
+    c.socket.end();
+    expect(await c.closed).toEqual(Buffer.alloc(0));
+    expect(mock.pendingFeedback).toBe(1);
+    const feedback = await connectTls(mock.feedbackPort);
+    open.push(feedback);
+    const tuple = Buffer.concat([Buffer.from([0, 0, 0, 0, 0, 32]), Buffer.from(TOKEN_2, 'hex')]);
+    tuple.writeUInt32BE(gone.getTime() / 1000, 0);
+    expect(await feedback.closed).toEqual(tuple);
+  });
+
   it('drops the connection without an answer for a bad command-0 frame, as Apple did', async () => {
     mock.markInvalid(TOKEN_2);
     const c = await connect();

@@ -1,7 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import { parseDeviceToken } from '../codec/device-token.js';
 import { MockBinaryGateway } from './mock-binary-gateway.js';
-import { MockDeviceBook } from './mock-device-book.js';
+import { BinaryStatus } from '../codec/reasons.js';
+import { BINARY_STATUS_FOR_REASON, MockDeviceBook } from './mock-device-book.js';
 import { MockFaults } from './mock-faults.js';
 import { MockFeedbackService } from './mock-feedback-service.js';
 import { MockHttp2Api } from './mock-http2-api.js';
@@ -139,11 +140,22 @@ export class MockApnsServer {
 
   // ---- per token ------------------------------------------------------------------
 
-  /** HTTP/2: answer this token with `status` and `{"reason": reason}` (plus `timestamp`, ms, when given). */
-  rejectToken(token: string, answer: { status: number; reason: string; timestamp?: Date | number }): void {
+  /**
+   * HTTP/2: answer this token with `status` and `{"reason": reason}` (plus
+   * `timestamp`, ms, when given). Binary: the error response with
+   * `binaryStatus`, or else the status that matches the reason
+   * (`BINARY_STATUS_FOR_REASON`: BadDeviceToken 8, PayloadTooLarge 7, ...),
+   * or 255 (Unknown) for reasons the binary interface has no status for.
+   */
+  rejectToken(token: string, answer: { status: number; reason: string; timestamp?: Date | number; binaryStatus?: number }): void {
     if (!Number.isInteger(answer.status) || answer.status < 200 || answer.status > 599) throw new RangeError(`status must be an HTTP status, got ${answer.status}`);
+    const binaryStatus = answer.binaryStatus ?? BINARY_STATUS_FOR_REASON.get(answer.reason) ?? BinaryStatus.Unknown;
+    if (!Number.isInteger(binaryStatus) || binaryStatus < 1 || binaryStatus > 255 || binaryStatus === BinaryStatus.Shutdown) {
+      // 10 names the last notification processed, not a failed one: it is a fault (binaryCloseAfter), not a per-token answer.
+      throw new RangeError(`binaryStatus must be an error status from 1 to 255 other than 10, got ${binaryStatus}`);
+    }
     const timestamp = answer.timestamp instanceof Date ? answer.timestamp.getTime() : answer.timestamp;
-    this.devices.set(tokenKey(token), { kind: 'reject', status: answer.status, reason: answer.reason, ...(timestamp === undefined ? {} : { timestamp }) });
+    this.devices.set(tokenKey(token), { kind: 'reject', status: answer.status, reason: answer.reason, binaryStatus, ...(timestamp === undefined ? {} : { timestamp }) });
   }
 
   /** Binary: error response status 8 (InvalidToken) and close; HTTP/2: 400 `BadDeviceToken`. */
@@ -151,7 +163,11 @@ export class MockApnsServer {
     this.devices.set(tokenKey(token), { kind: 'invalid' });
   }
 
-  /** HTTP/2: 410 `Unregistered` with `timestamp` (ms since the epoch in the body). */
+  /**
+   * HTTP/2: 410 `Unregistered` with `timestamp` (ms since the epoch in the body).
+   * Binary: accepted without an answer, as Apple's gateway did, and the token is
+   * put on the feedback list (once) with `timestamp`.
+   */
   markUnregistered(token: string, timestamp: Date): void {
     this.devices.set(tokenKey(token), { kind: 'unregistered', timestamp: timestamp.getTime() });
   }

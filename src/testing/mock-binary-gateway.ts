@@ -110,11 +110,14 @@ export class MockBinaryGateway {
         return;
       }
       const script = this.ctx.devices.get(event.tokenHex);
-      if (script !== undefined && script.kind === 'invalid') {
+      if (script !== undefined && script.kind !== 'unregistered') {
         // Apple answers nothing to a bad command-0 frame: it just drops the connection.
-        this.fail(connection, BinaryStatus.InvalidToken, event.identifier, event.tokenHex, event.command !== 0);
+        const status = script.kind === 'invalid' ? BinaryStatus.InvalidToken : script.binaryStatus;
+        this.fail(connection, status, event.identifier, event.tokenHex, event.command !== 0);
         return;
       }
+      // The gateway takes a notification for a gone device; the feedback service lists the device later.
+      if (script !== undefined) this.ctx.devices.queueFeedbackOnce(event.tokenHex, new Date(script.timestamp));
       connection.processed++;
       connection.lastIdentifier = event.identifier;
       this.ctx.records.accept(

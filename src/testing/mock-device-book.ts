@@ -1,7 +1,24 @@
+import { BinaryStatus } from '../codec/reasons.js';
+
+/**
+ * The binary status a `rejectToken` script answers with when it names none:
+ * the binary counterpart of an HTTP/2 reason, where the two interfaces share one.
+ */
+export const BINARY_STATUS_FOR_REASON: ReadonlyMap<string, number> = new Map<string, number>([
+  ['BadDeviceToken', BinaryStatus.InvalidToken],
+  ['DeviceTokenNotForTopic', BinaryStatus.InvalidToken],
+  ['MissingDeviceToken', BinaryStatus.MissingDeviceToken],
+  ['MissingTopic', BinaryStatus.MissingTopic],
+  ['BadTopic', BinaryStatus.InvalidTopicSize],
+  ['PayloadEmpty', BinaryStatus.MissingPayload],
+  ['PayloadTooLarge', BinaryStatus.InvalidPayloadSize],
+  ['InternalServerError', BinaryStatus.ProcessingError],
+]);
+
 /** How the mock answers one device token. */
 export type DeviceScript =
   | { readonly kind: 'invalid' }
-  | { readonly kind: 'reject'; readonly status: number; readonly reason: string; readonly timestamp?: number }
+  | { readonly kind: 'reject'; readonly status: number; readonly reason: string; readonly timestamp?: number; readonly binaryStatus: number }
   | { readonly kind: 'unregistered'; readonly timestamp: number };
 
 function key(token: string): string {
@@ -28,6 +45,12 @@ export class MockDeviceBook {
 
   queueFeedback(token: string, timestamp: Date): void {
     this.feedback.push({ token: key(token), seconds: Math.floor(timestamp.getTime() / 1000) });
+  }
+
+  /** Queues the tuple unless the token is already on the list (Apple lists a gone device once). */
+  queueFeedbackOnce(token: string, timestamp: Date): void {
+    const k = key(token);
+    if (!this.feedback.some((entry) => entry.token === k)) this.queueFeedback(k, timestamp);
   }
 
   /** The feedback list, emptied: Apple clears it once read. */

@@ -1,7 +1,10 @@
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect as h2connect } from 'node:http2';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseMockCliArgs, runMockCli } from '../src/testing/mock-cli.js';
 import { closeH2, h2Send, openH2 } from './mock-test-clients.js';
 
@@ -65,5 +68,52 @@ describe('nest-apns-mock command line', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('the installed bin (package.json "bin", built by npm test)', () => {
+    const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    const bin = join(root, pkg.bin['nest-apns-mock']!);
+
+    it('serves until SIGTERM, exits 0 and removes its credentials', async () => {
+      expect(readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+      const child = spawn(process.execPath, [bin, '--max-streams', '5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+      try {
+        const first = await new Promise<string>((done, fail) => {
+          createInterface({ input: child.stdout! }).once('line', done);
+          child.once('exit', (code) => fail(new Error(`exited with ${code} before printing its ports`)));
+        });
+        const info = JSON.parse(first) as { host: string; http2Port: number; credentials: { ca: string; clientCert: string; clientKey: string } };
+        const session = h2connect(`https://localhost:${info.http2Port}`, {
+          ca: readFileSync(info.credentials.ca),
+          cert: readFileSync(info.credentials.clientCert),
+          key: readFileSync(info.credentials.clientKey),
+        });
+        const status = await new Promise<number>((done, fail) => {
+          session.once('error', fail);
+          const stream = session.request({ ':method': 'POST', ':path': `/3/device/${'ab'.repeat(32)}`, 'apns-topic': 'com.example.app' });
+          stream.once('response', (headers) => done(Number(headers[':status'])));
+          stream.once('error', fail);
+          stream.end('{"aps":{"alert":"hi"}}');
+        });
+        session.close();
+        expect({ status, maxStreams: session.remoteSettings.maxConcurrentStreams }).toEqual({ status: 200, maxStreams: 5 });
+        child.kill('SIGTERM');
+        expect(await exited).toBe(0);
+        expect(existsSync(dirname(info.credentials.ca))).toBe(false);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    });
+
+    it('exits 2 with the usage on a bad option', async () => {
+      const child = spawn(process.execPath, [bin, '--bogus'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      const code = await new Promise<number | null>((done) => child.once('exit', done));
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/unknown option --bogus[\s\S]*--http2-port/);
+    });
   });
 });

@@ -104,6 +104,16 @@ export class NotificationFrameDecoder {
     const events: FrameEvent[] = [];
     let i = 0;
     while (i < chunk.length && !this.done) {
+      if (this.step === Step.Command) {
+        // Whole, well-formed frames are read straight from the chunk; anything
+        // else (a frame cut by the chunk's end, any rule broken) takes the
+        // field-by-field path below, which reports exactly what is wrong.
+        const end = this.wholeFrame(chunk, i, events);
+        if (end > i) {
+          i = end;
+          continue;
+        }
+      }
       const n = Math.min(this.need - this.have, chunk.length - i);
       if (this.target !== null) this.target.set(chunk.subarray(i, i + n), this.have);
       this.have += n;
@@ -111,6 +121,114 @@ export class NotificationFrameDecoder {
       if (this.have === this.need) this.fieldDone(events);
     }
     return events;
+  }
+
+  /**
+   * Decodes one frame that lies whole in `chunk` at `at` and breaks no rule,
+   * emitting its notification; returns the offset after it, or `at` when the
+   * frame is cut short or has any problem (then nothing is emitted).
+   */
+  private wholeFrame(chunk: Uint8Array, at: number, events: FrameEvent[]): number {
+    const length = chunk.length;
+    const command = chunk[at]!;
+    if (command === BinaryCommand.Frame) {
+      if (at + FRAME_HEADER_BYTES > length) return at;
+      const frameLength = u32(chunk, at + 1);
+      const frameEnd = at + FRAME_HEADER_BYTES + frameLength;
+      if (frameLength > MAX_FRAME_DATA_BYTES || frameEnd > length) return at;
+      let o = at + FRAME_HEADER_BYTES;
+      let seen = 0;
+      let tokenAt = -1;
+      let tokenLength = 0;
+      let payloadAt = -1;
+      let payloadLength = 0;
+      let identifier = 0;
+      let expiration: number | undefined;
+      let priority: number | undefined;
+      while (o < frameEnd) {
+        if (o + ITEM_HEADER_BYTES > frameEnd) return at;
+        const id = chunk[o]!;
+        const itemLength = (chunk[o + 1]! << 8) | chunk[o + 2]!;
+        o += ITEM_HEADER_BYTES;
+        if (o + itemLength > frameEnd || id < FrameItem.DeviceToken || id > FrameItem.Priority) return at;
+        const bit = 1 << id;
+        if ((seen & bit) !== 0) return at;
+        seen |= bit;
+        switch (id) {
+          case FrameItem.DeviceToken:
+            if (itemLength === 0 || itemLength > this.maxTokenBytes) return at;
+            tokenAt = o;
+            tokenLength = itemLength;
+            break;
+          case FrameItem.Payload:
+            if (itemLength === 0 || itemLength > this.maxPayloadBytes) return at;
+            payloadAt = o;
+            payloadLength = itemLength;
+            break;
+          case FrameItem.Identifier:
+            if (itemLength !== 4) return at;
+            identifier = u32(chunk, o);
+            break;
+          case FrameItem.Expiration:
+            if (itemLength !== 4) return at;
+            expiration = u32(chunk, o);
+            break;
+          default: {
+            if (itemLength !== 1) return at;
+            const p = chunk[o]!;
+            if (p !== 10 && p !== 5 && p !== 1) return at;
+            priority = p;
+          }
+        }
+        o += itemLength;
+      }
+      if (tokenAt < 0 || payloadAt < 0) return at;
+      this.emitWhole(events, 2, identifier, expiration, priority, chunk, tokenAt, tokenLength, payloadAt, payloadLength);
+      return frameEnd;
+    }
+    if (command !== BinaryCommand.Enhanced && command !== BinaryCommand.Simple) return at;
+    // Command 1: id(4) expiry(4) before the token; command 0: neither.
+    const header = command === BinaryCommand.Enhanced ? 9 : 1;
+    if (at + header + 2 > length) return at;
+    const tokenLength = (chunk[at + header]! << 8) | chunk[at + header + 1]!;
+    const tokenAt = at + header + 2;
+    if (tokenLength === 0 || tokenLength > this.maxTokenBytes || tokenAt + tokenLength + 2 > length) return at;
+    const payloadLength = (chunk[tokenAt + tokenLength]! << 8) | chunk[tokenAt + tokenLength + 1]!;
+    const payloadAt = tokenAt + tokenLength + 2;
+    if (payloadLength === 0 || payloadLength > this.maxPayloadBytes || payloadAt + payloadLength > length) return at;
+    if (command === BinaryCommand.Enhanced) {
+      this.emitWhole(events, 1, u32(chunk, at + 1), u32(chunk, at + 5), undefined, chunk, tokenAt, tokenLength, payloadAt, payloadLength);
+    } else {
+      this.emitWhole(events, 0, 0, undefined, undefined, chunk, tokenAt, tokenLength, payloadAt, payloadLength);
+    }
+    return payloadAt + payloadLength;
+  }
+
+  private emitWhole(
+    events: FrameEvent[],
+    command: 0 | 1 | 2,
+    identifier: number,
+    expiration: number | undefined,
+    priority: number | undefined,
+    chunk: Uint8Array,
+    tokenAt: number,
+    tokenLength: number,
+    payloadAt: number,
+    payloadLength: number,
+  ): void {
+    // The payload is copied: the caller may keep it, and the chunk is not ours.
+    const payload = Buffer.allocUnsafe(payloadLength);
+    payload.set(chunk.subarray(payloadAt, payloadAt + payloadLength));
+    const event: FrameEvent = {
+      kind: 'notification',
+      command,
+      identifier,
+      tokenHex: Buffer.from(chunk.buffer, chunk.byteOffset + tokenAt, tokenLength).toString('hex'),
+      payload,
+    };
+    if (expiration !== undefined) event.expiration = expiration;
+    if (priority !== undefined) event.priority = priority;
+    events.push(event);
   }
 
   private expect(step: Step, need: number, target: Buffer | null = this.scratch): void {
@@ -293,4 +411,8 @@ export class NotificationFrameDecoder {
     this.payload = undefined;
     events.push({ kind: 'malformed', command: this.knownCommand ? this.command : undefined, status, identifier: this.identifier, detail });
   }
+}
+
+function u32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
 }

@@ -66,6 +66,20 @@ describe('binary codec properties', () => {
     );
   });
 
+  it('reads a whole chunk exactly as it reads the same bytes one at a time, valid frames with a mutated byte included', () => {
+    // A chunk holding whole frames takes the decoder's one-pass path; single bytes take the field-by-field one.
+    fc.assert(
+      fc.property(fc.array(notification, { minLength: 1, maxLength: 5 }), fc.nat(), fc.nat(255), fc.boolean(), (ns, at, value, mutate) => {
+        const stream = Buffer.concat(ns.map((n) => encodeNotificationFrame(n.command, n)));
+        if (mutate) stream[at % stream.length] = value;
+        const options = { maxPayloadBytes: 200, maxTokenBytes: 64 };
+        const byteByByte = feed(new NotificationFrameDecoder(options), [...stream].map((b) => Buffer.from([b])));
+        expect(new NotificationFrameDecoder(options).push(stream)).toEqual(byteByByte);
+      }),
+      { ...RUN, numRuns: 400 },
+    );
+  });
+
   it('batch encoding decodes to the same notifications', () => {
     const message = fc.record({ payload, expiration: fc.option(u32, { nil: undefined }), priority: fc.constantFrom(10 as const, 5 as const, 1 as const) });
     fc.assert(

@@ -1,9 +1,13 @@
 import type { ApnsLogger } from '../transport/apns-logger.js';
 
 /**
- * TLS material or a .p8 key: PEM text, DER or PEM bytes, or the path of a file
- * holding either. A string is read as PEM when it contains `-----BEGIN`,
- * otherwise as a file path.
+ * TLS material or a .p8 key: PEM text, DER or PEM bytes, base64 text of either
+ * (a .p8 or .p12 kept in an environment variable), or the path of a file
+ * holding any of these. A string is read as PEM when it contains `-----BEGIN`
+ * (line breaks written as `\n` are put back), as base64 when, whitespace
+ * aside, it is base64 that decodes to one complete DER structure or to PEM
+ * text, and otherwise as a file path. Errors never echo the value, only a
+ * path-shaped string (see the README's bad-input table).
  */
 export type ApnsCredentialSource = string | Buffer;
 

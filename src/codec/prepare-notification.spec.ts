@@ -95,13 +95,23 @@ describe('prepareNotification for HTTP/2', () => {
     const e = rejection({ alert: 'x' }, { transport: 'http2', now: NOW });
     expect(e.field).toBe('topic');
     expect(e.message).toContain('no topic was given');
-    expect(rejection({ alert: 'x', topic: 'com.example app' }).field).toBe('topic');
+    expect(e.message).toBe(
+      "Invalid topic: no topic was given and the client has no default topic. Set the notification's topic or the client's topic option to the app's bundle id.",
+    );
+    const fix = 'Use the bundle id, e.g. com.example.app (printable ASCII, no spaces).';
+    expect(rejection({ alert: 'x', topic: 'com.example app' })).toMatchObject({ field: 'topic', message: `Invalid topic: "com.example app" is not a bundle id. ${fix}` });
+    expect(rejection({ alert: 'x', topic: 'com.exämple.app' })).toMatchObject({ field: 'topic', message: `Invalid topic: "com.exämple.app" is not a bundle id. ${fix}` });
+    expect(rejection({ alert: 'x', topic: 42 as unknown as string })).toMatchObject({ field: 'topic', message: `Invalid topic: 42 is not a bundle id. ${fix}` });
   });
 
   it('rejects an unknown push type and a malformed apns-id', () => {
-    expect(rejection({ alert: 'x', pushType: 'email' as 'alert' }).field).toBe('pushType');
-    expect(rejection({ alert: 'x', id: 'NOT-A-UUID' }).field).toBe('id');
-    expect(rejection({ alert: 'x', id: '0A1B2C3D-0000-4000-8000-000000000001' }).field).toBe('id');
+    expect(rejection({ alert: 'x', pushType: 'email' as 'alert' })).toMatchObject({
+      field: 'pushType',
+      message: 'Invalid pushType: email is not an apns-push-type. Use one of alert, background, complication, controls, fileprovider, liveactivity, location, mdm, pushtotalk, voip, widgets.',
+    });
+    const badId = 'Invalid id: it is not a lowercase canonical UUID. Use crypto.randomUUID(), or leave it unset.';
+    expect(rejection({ alert: 'x', id: 'NOT-A-UUID' })).toMatchObject({ field: 'id', message: badId });
+    expect(rejection({ alert: 'x', id: '0A1B2C3D-0000-4000-8000-000000000001' })).toMatchObject({ field: 'id', message: badId });
   });
 
   it('writes the expiration as UNIX seconds from a Date or a number, and 0 as is', () => {
@@ -123,8 +133,14 @@ describe('prepareNotification for HTTP/2', () => {
     expect(e.message).toBe('Invalid collapseId: it is 66 bytes, the limit is 64 bytes. Use a shorter collapse id (UTF-8 bytes count, not characters).');
     const header = prepareNotification({ alert: 'x', collapseId: 'é' }, H2).headers['apns-collapse-id']!;
     expect(Buffer.from(header, 'latin1').toString('utf8')).toBe('é');
-    expect(rejection({ alert: 'x', collapseId: '' }).field).toBe('collapseId');
-    expect(rejection({ alert: 'x', collapseId: 'a\nb' }).field).toBe('collapseId');
+    expect(rejection({ alert: 'x', collapseId: '' })).toMatchObject({
+      field: 'collapseId',
+      message: 'Invalid collapseId: it is empty or not a string. Pass a short non-empty string, or leave it unset.',
+    });
+    const control = 'Invalid collapseId: it contains a control character. Remove line breaks, tabs and other control characters: a header value cannot carry them.';
+    expect(rejection({ alert: 'x', collapseId: 'a\nb' })).toMatchObject({ field: 'collapseId', message: control });
+    expect(rejection({ alert: 'x', collapseId: 'tab\there' })).toMatchObject({ field: 'collapseId', message: control });
+    expect(rejection({ alert: 'x', collapseId: 'del\x7f' })).toMatchObject({ field: 'collapseId', message: control });
   });
 
   it('allows 5120 bytes for VoIP and 4096 otherwise', () => {

@@ -147,7 +147,9 @@ function resolveCollapseId(collapseId: string | undefined): string | undefined {
   if (bytes.length > MAX_COLLAPSE_ID_BYTES) {
     invalid('collapseId', `it is ${bytes.length} bytes, the limit is ${MAX_COLLAPSE_ID_BYTES} bytes`, 'Use a shorter collapse id (UTF-8 bytes count, not characters).');
   }
-  if (CONTROL_CHARS.test(collapseId)) invalid('collapseId', 'it contains a control character', 'Use printable text.');
+  if (CONTROL_CHARS.test(collapseId)) {
+    invalid('collapseId', 'it contains a control character', 'Remove line breaks, tabs and other control characters: a header value cannot carry them.');
+  }
   return bytes.toString('latin1');
 }
 

@@ -110,7 +110,14 @@ export interface ApnsClientOptions {
   passphrase?: string;
   /** PKCS#12 bundle (certificate + key), instead of `cert` + `key`: bytes or file path. Default: none. */
   pfx?: ApnsCredentialSource;
-  /** Extra trusted CA certificate(s) (PEM or DER, contents or paths). Default: the system's roots. */
+  /**
+   * Extra trusted CA certificate(s) (PEM or DER, contents or paths). Towards
+   * Apple's hosts they are trusted on top of node's default list (its bundled
+   * roots and NODE_EXTRA_CA_CERTS), so a TLS-inspecting proxy's CA does not cost
+   * the trust of Apple's servers; towards any other `gateway` (a private
+   * gateway, a test server) they are the only CAs trusted, as node's own `ca`
+   * option works. Default: node's default list only.
+   */
   ca?: ApnsCredentialSource | ApnsCredentialSource[];
   /** Verify the server certificate. `false` is for tests only and logs a warning. Default true. */
   rejectUnauthorized?: boolean;

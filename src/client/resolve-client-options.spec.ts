@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate, createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { rootCertificates } from 'node:tls';
 import { ApnsOptionsError } from '../errors/apns-options.error.js';
 import { testCredentials as creds, writeTestCredentials } from '../testing/test-credentials.js';
 import type { ApnsLogger } from '../transport/apns-logger.js';
 import type { ApnsClientOptions } from './apns-client-options.js';
-import { checkClientOptions, resolveClientOptions } from './resolve-client-options.js';
+import { checkClientOptions, defaultTrustedCertificates, resolveClientOptions } from './resolve-client-options.js';
 
 const silent: ApnsLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
 const tokenAuth = { key: creds.signingKey, keyId: creds.keyId, teamId: creds.teamId };
@@ -109,7 +110,7 @@ describe('resolveClientOptions', () => {
       const r = resolveClientOptions({ cert: paths.clientCert, key: paths.clientKey, ca: paths.ca, logger: silent });
       expect(r.config.tls.cert).toBe(creds.clientCert);
       expect(String(r.config.tls.key)).toBe(creds.clientKey);
-      expect(r.config.tls.ca).toEqual([creds.ca]);
+      expect(r.config.tls.ca?.map((pem) => String(pem).trim())).toEqual([...defaultTrustedCertificates(), creds.ca]);
       const t = resolveClientOptions({ token: { ...tokenAuth, key: paths.signingKey }, logger: silent });
       expect(t.config.token!.key.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
       const p = resolveClientOptions({ pfx: paths.clientPfx, passphrase: creds.clientPfxPassphrase, logger: silent });
@@ -123,9 +124,40 @@ describe('resolveClientOptions', () => {
       const r = resolveClientOptions({ cert: certDer, key: keyDer, ca: [Buffer.from(creds.ca), new X509Certificate(creds.ca).raw], logger: silent });
       expect(String(r.config.tls.cert)).toContain('BEGIN CERTIFICATE');
       expect(String(r.config.tls.key)).toContain('BEGIN PRIVATE KEY');
-      expect(r.config.tls.ca).toHaveLength(2);
+      expect(r.config.tls.ca?.slice(-2).map((pem) => String(pem).trim())).toEqual([creds.ca, creds.ca]);
+      expect(r.config.tls.ca).toHaveLength(defaultTrustedCertificates().length + 2);
       const t = resolveClientOptions({ token: { ...tokenAuth, key: p8Der }, logger: silent });
       expect(t.config.token!.key.asymmetricKeyType).toBe('ec');
+    });
+
+    it("trusts `ca` on top of node's default list towards Apple's hosts, on every transport and environment", () => {
+      const ca = [creds.ca, creds.untrustedCa];
+      for (const options of [
+        { token: tokenAuth },
+        { token: tokenAuth, environment: 'production' as const, port: 2197 as const },
+        { token: tokenAuth, gateway: 'API.push.apple.com.:443' },
+        { transport: 'binary' as const, ...certAuth },
+        { transport: 'binary' as const, environment: 'production' as const, ...certAuth },
+      ]) {
+        const trusted = resolveClientOptions({ ...options, ca, logger: silent }).config.tls.ca!;
+        expect(trusted).toEqual([...defaultTrustedCertificates(), creds.ca, creds.untrustedCa]);
+        expect(trusted).toEqual(expect.arrayContaining([...rootCertificates]));
+      }
+    });
+
+    it('trusts `ca` alone towards any other gateway, and leaves node its default list without `ca`', () => {
+      expect(resolveClientOptions({ token: tokenAuth, gateway: '127.0.0.1:2197', ca: creds.ca, logger: silent }).config.tls.ca).toEqual([creds.ca]);
+      expect(resolveClientOptions({ token: tokenAuth, gateway: 'push.example.com:443', ca: creds.ca, logger: silent }).config.tls.ca).toEqual([creds.ca]);
+      expect(resolveClientOptions({ token: tokenAuth, logger: silent }).config.tls.ca).toBeUndefined();
+    });
+
+    it("takes node's default list from tls.getCACertificates where node has it, else the bundled roots plus NODE_EXTRA_CA_CERTS", () => {
+      expect(defaultTrustedCertificates({}, (type) => (type === 'default' ? ['a', 'b'] : []))).toEqual(['a', 'b']);
+      const extra = join(dir, 'extra-ca.pem');
+      writeFileSync(extra, `${creds.ca}\n${creds.untrustedCa}\n`);
+      expect(defaultTrustedCertificates({ NODE_EXTRA_CA_CERTS: extra }, undefined)).toEqual([...rootCertificates, creds.ca.trim(), creds.untrustedCa.trim()]);
+      expect(defaultTrustedCertificates({ NODE_EXTRA_CA_CERTS: join(dir, 'missing.pem') }, undefined)).toEqual([...rootCertificates]);
+      expect(defaultTrustedCertificates({}, undefined)).toEqual([...rootCertificates]);
     });
 
     it('passes an encrypted key on with its passphrase', () => {

@@ -1,4 +1,6 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as tlsModule from 'node:tls';
 import { createSecureContext } from 'node:tls';
 import { ApnsOptionsError, type ApnsOptionProblem } from '../errors/apns-options.error.js';
 import { consoleLogger, type ApnsLogger } from '../transport/apns-logger.js';
@@ -149,7 +151,7 @@ export function checkClientOptions(
   const random = fn(o.random, 'random', Math.random, problems);
   const now = fn(o.now, 'now', Date.now, problems);
 
-  const { tls, token } = checkCredentials(o, transport, rejectUnauthorized, problems);
+  const { tls, token } = checkCredentials(o, transport, rejectUnauthorized, isAppleHost(endpoint?.host), problems);
 
   const known = new Set([...KNOWN_KEYS, ...extraKnownKeys]);
   const unknown = Object.keys(o).filter((k) => !known.has(k));
@@ -187,6 +189,7 @@ function checkCredentials(
   o: ApnsClientOptions,
   transport: 'http2' | 'binary',
   rejectUnauthorized: boolean,
+  toApple: boolean,
   problems: ApnsOptionProblem[],
 ): { tls?: TlsConfig; token?: ProviderTokenConfig } {
   const hasToken = o.token !== undefined && o.token !== null;
@@ -235,7 +238,12 @@ function checkCredentials(
   const tls: TlsConfig = { rejectUnauthorized };
   if (o.ca !== undefined) {
     const ca = readCertificateList('ca', o.ca, problems);
-    if (ca.length > 0) tls.ca = ca;
+    // Node's `ca` replaces its trust list. Towards Apple that would make a
+    // TLS-inspecting proxy's CA cost the trust of Apple's own servers, so there
+    // `ca` adds to the list. A private gateway or test server brings its own
+    // PKI and gets `ca` alone, which also spares each of its connections the
+    // parsing of ~150 roots (tens of ms per TLS context).
+    if (ca.length > 0) tls.ca = toApple ? [...defaultTrustedCertificates(), ...ca] : ca;
   }
   if (o.passphrase !== undefined && typeof o.passphrase !== 'string') {
     problems.push({ field: 'passphrase', message: 'must be a string.' });
@@ -247,6 +255,37 @@ function checkCredentials(
   let token: ProviderTokenConfig | undefined;
   if (useToken) token = readProviderToken(o.token!, problems);
   return ok ? { tls, token } : {};
+}
+
+const APPLE_HOST_NAMES: ReadonlySet<string> = new Set(Object.values(APPLE_HOSTS).flatMap((byEnvironment) => Object.values(byEnvironment)));
+
+/** Whether the send endpoint is one of Apple's hosts (the default, or a `gateway` naming one). */
+function isAppleHost(host: string | undefined): boolean {
+  return host !== undefined && APPLE_HOST_NAMES.has(host.toLowerCase().replace(/\.$/, ''));
+}
+
+/**
+ * What node trusts when no `ca` is given: on Node versions that have
+ * `tls.getCACertificates`, its 'default' list (bundled roots, NODE_EXTRA_CA_CERTS
+ * and, with --use-system-ca, the system's store); before that, the bundled
+ * roots plus the certificates of the NODE_EXTRA_CA_CERTS file, which node read
+ * at start-up (a file it could not read adds nothing here either).
+ */
+export function defaultTrustedCertificates(
+  env: NodeJS.ProcessEnv = process.env,
+  getCACertificates: ((type: 'default') => string[]) | undefined = (tlsModule as { getCACertificates?: (type: 'default') => string[] }).getCACertificates,
+): string[] {
+  if (typeof getCACertificates === 'function') return [...getCACertificates('default')];
+  const extraFile = env.NODE_EXTRA_CA_CERTS;
+  let extra: string[] = [];
+  if (extraFile) {
+    try {
+      extra = readFileSync(extraFile, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    } catch {
+      extra = [];
+    }
+  }
+  return [...tlsModule.rootCertificates, ...extra];
 }
 
 function readClientCertificate(

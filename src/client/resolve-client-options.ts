@@ -82,7 +82,7 @@ export function checkClientOptions(
 ): { resolved?: ResolvedClientOptions; problems: ApnsOptionProblem[] } {
   const problems: ApnsOptionProblem[] = [];
   if (options === null || typeof options !== 'object') {
-    problems.push({ field: 'options', message: 'must be an object.' });
+    problems.push({ field: 'options', message: `must be an object of client options (ApnsClientOptions), got ${describeType(options)}.` });
     return { problems };
   }
   const o = options as ApnsClientOptions & Record<string, unknown>;
@@ -120,7 +120,7 @@ export function checkClientOptions(
     drainTimeoutMs: ms(o.drainTimeoutMs, 'drainTimeoutMs', CLIENT_DEFAULTS.drainTimeoutMs, true, problems),
   };
 
-  const retryIn = objectOrEmpty(o.retry, 'retry', problems);
+  const retryIn = objectOrEmpty(o.retry, 'retry', '{ attempts, baseDelayMs, maxDelayMs }', problems);
   const retry = {
     attempts: int(retryIn.attempts, 'retry.attempts', CLIENT_DEFAULTS.retry.attempts, 1, problems),
     baseDelayMs: ms(retryIn.baseDelayMs, 'retry.baseDelayMs', CLIENT_DEFAULTS.retry.baseDelayMs, true, problems),
@@ -129,7 +129,7 @@ export function checkClientOptions(
   if (retry.maxDelayMs < retry.baseDelayMs) {
     problems.push({ field: 'retry.maxDelayMs', message: `must be at least retry.baseDelayMs (${retry.baseDelayMs}).` });
   }
-  const reconnectIn = objectOrEmpty(o.reconnect, 'reconnect', problems);
+  const reconnectIn = objectOrEmpty(o.reconnect, 'reconnect', '{ baseDelayMs, maxDelayMs, giveUpAfterMs }', problems);
   const reconnect = {
     baseDelayMs: ms(reconnectIn.baseDelayMs, 'reconnect.baseDelayMs', CLIENT_DEFAULTS.reconnect.baseDelayMs, false, problems),
     maxDelayMs: ms(reconnectIn.maxDelayMs, 'reconnect.maxDelayMs', CLIENT_DEFAULTS.reconnect.maxDelayMs, false, problems),
@@ -138,7 +138,7 @@ export function checkClientOptions(
   if (reconnect.maxDelayMs < reconnect.baseDelayMs) {
     problems.push({ field: 'reconnect.maxDelayMs', message: `must be at least reconnect.baseDelayMs (${reconnect.baseDelayMs}).` });
   }
-  const binaryIn = objectOrEmpty(o.binary, 'binary', problems);
+  const binaryIn = objectOrEmpty(o.binary, 'binary', '{ format, sentBufferSize, uncertainWindow, uncertainWindowMs, feedbackIdleTimeoutMs }', problems);
   const d = CLIENT_DEFAULTS.binary;
   const binary = {
     format: oneOf(binaryIn.format, 'binary.format', ['frame', 'enhanced'], d.format, problems),
@@ -148,8 +148,8 @@ export function checkClientOptions(
     feedbackIdleTimeoutMs: ms(binaryIn.feedbackIdleTimeoutMs, 'binary.feedbackIdleTimeoutMs', d.feedbackIdleTimeoutMs, false, problems),
   };
 
-  const random = fn(o.random, 'random', Math.random, problems);
-  const now = fn(o.now, 'now', Date.now, problems);
+  const random = fn(o.random, 'random', Math.random, 'a function returning a number from 0 (included) to 1 (excluded), like Math.random', problems);
+  const now = fn(o.now, 'now', Date.now, 'a function returning milliseconds since the epoch, like Date.now', problems);
 
   const { tls, token } = checkCredentials(o, transport, rejectUnauthorized, isAppleHost(endpoint?.host), problems);
 
@@ -246,7 +246,8 @@ function checkCredentials(
     if (ca.length > 0) tls.ca = toApple ? [...defaultTrustedCertificates(), ...ca] : ca;
   }
   if (o.passphrase !== undefined && typeof o.passphrase !== 'string') {
-    problems.push({ field: 'passphrase', message: 'must be a string.' });
+    // The type only: whatever was passed may be the secret itself.
+    problems.push({ field: 'passphrase', message: `must be a string (what unlocks key or pfx), got ${describeType(o.passphrase)}.` });
   }
   const passphrase = typeof o.passphrase === 'string' ? o.passphrase : undefined;
 
@@ -321,7 +322,8 @@ function readClientCertificate(
     tls.key = key;
     if (passphrase !== undefined && key.includes('ENCRYPTED')) tls.passphrase = passphrase;
   }
-  if (problems.length > before) return false;
+  // A passphrase of the wrong type is one mistake: TLS, which would then say the key is locked, is not asked.
+  if (problems.length > before || (o.passphrase !== undefined && passphrase === undefined)) return false;
   try {
     createSecureContext({ cert: tls.cert, key: tls.key, pfx: tls.pfx, passphrase: tls.passphrase, ca: tls.ca });
   } catch (error) {
@@ -345,12 +347,17 @@ function describeTlsFailure(field: string, error: unknown, hasPassphrase: boolea
   if (/key values mismatch/i.test(text)) {
     return { field: 'key', message: 'does not belong to cert: pass the private key made with this certificate.' };
   }
-  return { field, message: `TLS refused the client certificate material (${text}).` };
+  return field === 'pfx'
+    ? { field, message: `is not a PKCS#12 bundle TLS can load (${text}): pass the .p12 file exported with the certificate and its private key, or use cert + key.` }
+    : { field, message: `TLS refused cert + key (${text}): pass the client certificate and the private key made with it (PEM or DER).` };
 }
 
 function readProviderToken(input: unknown, problems: ApnsOptionProblem[]): ProviderTokenConfig | undefined {
   if (typeof input !== 'object' || input === null) {
-    problems.push({ field: 'token', message: 'must be an object { key, keyId, teamId }.' });
+    problems.push({
+      field: 'token',
+      message: `must be an object { key, keyId, teamId } (the .p8 key, its key id and your team id), got ${describeType(input)}.`,
+    });
     return undefined;
   }
   const t = input as Record<string, unknown>;
@@ -402,7 +409,7 @@ function checkLogger(value: unknown, problems: ApnsOptionProblem[]): ApnsLogger 
   if (value === undefined) return consoleLogger;
   const l = value as ApnsLogger;
   if (typeof l !== 'object' || l === null || typeof l.warn !== 'function' || typeof l.error !== 'function' || typeof l.log !== 'function') {
-    problems.push({ field: 'logger', message: 'must have log, warn and error methods (a Nest Logger works).' });
+    problems.push({ field: 'logger', message: 'must have log, warn and error methods (a Nest Logger works), or be left out for the console.' });
     return consoleLogger;
   }
   return l;
@@ -465,16 +472,30 @@ function ms(value: unknown, field: string, fallback: number, zeroAllowed: boolea
   return fallback;
 }
 
-function fn<T extends (...args: never[]) => unknown>(value: unknown, field: string, fallback: T, problems: ApnsOptionProblem[]): T {
+function fn<T extends (...args: never[]) => unknown>(
+  value: unknown,
+  field: string,
+  fallback: T,
+  what: string,
+  problems: ApnsOptionProblem[],
+): T {
   if (value === undefined) return fallback;
   if (typeof value === 'function') return value as T;
-  problems.push({ field, message: 'must be a function.' });
+  problems.push({ field, message: `must be ${what}, or left out; got ${describeType(value)}.` });
   return fallback;
 }
 
-function objectOrEmpty(value: unknown, field: string, problems: ApnsOptionProblem[]): Record<string, unknown> {
+function objectOrEmpty(value: unknown, field: string, shape: string, problems: ApnsOptionProblem[]): Record<string, unknown> {
   if (value === undefined) return {};
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
-  problems.push({ field, message: 'must be an object.' });
+  problems.push({ field, message: `must be an object ${shape}, or left out for the defaults; got ${describeType(value)}.` });
   return {};
+}
+
+/** A value's kind for a message, never the value: it may be a secret put in the wrong field. */
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  const type = typeof value;
+  return type === 'object' ? 'an object' : type === 'undefined' ? 'undefined' : `a ${type}`;
 }

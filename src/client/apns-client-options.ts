@@ -83,7 +83,13 @@ export interface ApnsClientOptions {
    * `binary` (the legacy gateway). Default `'http2'`.
    */
   transport?: 'http2' | 'binary';
-  /** Picks Apple's hosts: `sandbox` (development) or `production`. Default `'sandbox'`. */
+  /**
+   * Picks Apple's hosts: `sandbox` (development) or `production`. A client
+   * certificate that Apple marked for the other environment only (extension
+   * OID 1.2.840.113635.100.6.3.1 development, .2 production) fails the boot,
+   * since every connection would be refused; certificates with both marks or
+   * none pass. Default `'sandbox'`.
+   */
   environment?: 'sandbox' | 'production';
   /**
    * `'host:port'` of the send endpoint, replacing Apple's host (a test server,

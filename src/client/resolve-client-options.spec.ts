@@ -162,6 +162,43 @@ describe('resolveClientOptions', () => {
       expect(defaultTrustedCertificates({}, undefined)).toEqual([...rootCertificates]);
     });
 
+    describe("a certificate Apple marked for one environment (OIDs 1.2.840.113635.100.6.3.1 and .2)", () => {
+      const sandboxOnly = { cert: creds.sandboxClientCert, key: creds.sandboxClientKey };
+      const productionOnly = { cert: creds.productionClientCert, key: creds.productionClientKey };
+      const productionPfx = { pfx: creds.productionClientPfx, passphrase: creds.clientPfxPassphrase };
+      const production = "is an APNs certificate for production only (it carries OID 1.2.840.113635.100.6.3.2, not 1.2.840.113635.100.6.3.1), but environment is 'sandbox': set environment: 'production', or use the certificate issued for development (the sandbox).";
+      const sandbox = "is an APNs certificate for sandbox only (it carries OID 1.2.840.113635.100.6.3.1, not 1.2.840.113635.100.6.3.2), but environment is 'production': set environment: 'sandbox', or use the certificate issued for production.";
+
+      it('fails the boot when it is for the other environment, naming cert or pfx, environment and the fix, on both transports', () => {
+        for (const transport of ['http2', 'binary'] as const) {
+          expect(checkClientOptions({ transport, ...productionOnly, logger: silent }).problems).toEqual([{ field: 'cert', message: production }]);
+          expect(checkClientOptions({ transport, ...productionPfx, logger: silent }).problems).toEqual([{ field: 'pfx', message: production }]);
+          expect(checkClientOptions({ transport, environment: 'production', ...sandboxOnly, logger: silent }).problems).toEqual([{ field: 'cert', message: sandbox }]);
+        }
+        expect(() => resolveClientOptions({ ...productionOnly, logger: silent })).toThrow(ApnsOptionsError);
+      });
+
+      it('passes when it matches, when it is marked for both, and when it carries no mark', () => {
+        expect(checkClientOptions({ environment: 'production', ...productionOnly, logger: silent }).problems).toEqual([]);
+        expect(checkClientOptions({ environment: 'production', ...productionPfx, logger: silent }).problems).toEqual([]);
+        expect(checkClientOptions({ ...sandboxOnly, logger: silent }).problems).toEqual([]);
+        for (const environment of ['sandbox', 'production'] as const) {
+          expect(checkClientOptions({ environment, cert: creds.universalClientCert, key: creds.universalClientKey, logger: silent }).problems).toEqual([]);
+          expect(checkClientOptions({ environment, ...certAuth, logger: silent }).problems).toEqual([]);
+          expect(checkClientOptions({ environment, pfx: creds.clientPfx, passphrase: creds.clientPfxPassphrase, logger: silent }).problems).toEqual([]);
+        }
+      });
+
+      it('is not asked about with token auth, and leaves no socket behind after reading a PKCS#12 bundle', async () => {
+        expect(checkClientOptions({ auth: 'token', token: tokenAuth, ...productionOnly, logger: silent }).problems).toEqual([]);
+        const sockets = () => process.getActiveResourcesInfo().filter((r) => /TCP|TLS|JSStream/i.test(r));
+        const before = sockets();
+        for (let i = 0; i < 5; i++) checkClientOptions({ environment: 'production', ...productionPfx, logger: silent });
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(sockets()).toEqual(before);
+      });
+    });
+
     it('passes an encrypted key on with its passphrase', () => {
       const r = resolveClientOptions({
         cert: creds.clientCert,

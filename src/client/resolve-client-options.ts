@@ -1,11 +1,13 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Duplex } from 'node:stream';
 import * as tlsModule from 'node:tls';
-import { createSecureContext } from 'node:tls';
+import { TLSSocket, createSecureContext, type SecureContext } from 'node:tls';
 import { ApnsOptionsError, type ApnsOptionProblem } from '../errors/apns-options.error.js';
 import { consoleLogger, type ApnsLogger } from '../transport/apns-logger.js';
 import type { Endpoint, ProviderTokenConfig, TlsConfig, TransportConfig } from '../transport/transport-config.js';
 import type { ApnsClientOptions } from './apns-client-options.js';
+import { ENVIRONMENT_OIDS, certificateEnvironments, type ApnsEnvironment } from '../codec/certificate-environment.js';
 import { isValidKeyId, isValidTeamId } from '../codec/provider-token-jwt.js';
 import { isPem, parseDerKey, readCertificateList, readCredential, certificateToPem, tlsKeyToPem } from './read-credential.js';
 
@@ -151,7 +153,7 @@ export function checkClientOptions(
   const random = fn(o.random, 'random', Math.random, 'a function returning a number from 0 (included) to 1 (excluded), like Math.random', problems);
   const now = fn(o.now, 'now', Date.now, 'a function returning milliseconds since the epoch, like Date.now', problems);
 
-  const { tls, token } = checkCredentials(o, transport, rejectUnauthorized, isAppleHost(endpoint?.host), problems);
+  const { tls, token } = checkCredentials(o, transport, environment, rejectUnauthorized, isAppleHost(endpoint?.host), problems);
 
   const known = new Set([...KNOWN_KEYS, ...extraKnownKeys]);
   const unknown = Object.keys(o).filter((k) => !known.has(k));
@@ -188,6 +190,7 @@ export function checkClientOptions(
 function checkCredentials(
   o: ApnsClientOptions,
   transport: 'http2' | 'binary',
+  environment: ApnsEnvironment,
   rejectUnauthorized: boolean,
   toApple: boolean,
   problems: ApnsOptionProblem[],
@@ -252,7 +255,7 @@ function checkCredentials(
   const passphrase = typeof o.passphrase === 'string' ? o.passphrase : undefined;
 
   let ok = true;
-  if (useCert) ok = readClientCertificate(o, passphrase, tls, problems);
+  if (useCert) ok = readClientCertificate(o, passphrase, environment, tls, problems);
   let token: ProviderTokenConfig | undefined;
   if (useToken) token = readProviderToken(o.token!, problems);
   return ok ? { tls, token } : {};
@@ -292,6 +295,7 @@ export function defaultTrustedCertificates(
 function readClientCertificate(
   o: ApnsClientOptions,
   passphrase: string | undefined,
+  environment: ApnsEnvironment,
   tls: TlsConfig,
   problems: ApnsOptionProblem[],
 ): boolean {
@@ -324,13 +328,58 @@ function readClientCertificate(
   }
   // A passphrase of the wrong type is one mistake: TLS, which would then say the key is locked, is not asked.
   if (problems.length > before || (o.passphrase !== undefined && passphrase === undefined)) return false;
+  let context: SecureContext;
   try {
-    createSecureContext({ cert: tls.cert, key: tls.key, pfx: tls.pfx, passphrase: tls.passphrase, ca: tls.ca });
+    context = createSecureContext({ cert: tls.cert, key: tls.key, pfx: tls.pfx, passphrase: tls.passphrase });
   } catch (error) {
     problems.push(describeTlsFailure(o.pfx !== undefined ? 'pfx' : 'key', error, passphrase !== undefined));
     return false;
   }
-  return true;
+  return checkCertificateEnvironment(o.pfx !== undefined ? 'pfx' : 'cert', clientCertificateDer(tls, context), environment, problems);
+}
+
+/**
+ * A certificate Apple marked for the other environment only would be refused
+ * by every connection (403 BadCertificateEnvironment, or a closed socket on
+ * the binary interface); saying so at start-up names the fix. Certificates
+ * without Apple's marks, or with both, are not judged.
+ */
+function checkCertificateEnvironment(
+  field: 'cert' | 'pfx',
+  der: Buffer | undefined,
+  environment: ApnsEnvironment,
+  problems: ApnsOptionProblem[],
+): boolean {
+  const marked = der === undefined ? undefined : certificateEnvironments(der);
+  if (marked === undefined || marked.has(environment)) return true;
+  const other: ApnsEnvironment = environment === 'sandbox' ? 'production' : 'sandbox';
+  problems.push({
+    field,
+    message:
+      `is an APNs certificate for ${other} only (it carries OID ${ENVIRONMENT_OIDS[other]}, not ${ENVIRONMENT_OIDS[environment]}), ` +
+      `but environment is '${environment}': set environment: '${other}', or use the certificate issued for ${environment === 'sandbox' ? 'development (the sandbox)' : 'production'}.`,
+  });
+  return false;
+}
+
+/** The client certificate as DER: from the PEM, or for PKCS#12 (which node reads only into a TLS context) from that context. */
+function clientCertificateDer(tls: TlsConfig, context: SecureContext): Buffer | undefined {
+  try {
+    if (tls.cert !== undefined) return new X509Certificate(tls.cert).raw;
+    // A TLS socket over an idle in-memory stream hands back the certificate it
+    // would present; a stream rather than no socket, which would open a TCP handle.
+    const stream = new Duplex({ read: () => undefined, write: (_chunk, _encoding, done) => done() });
+    const socket = new TLSSocket(stream, { secureContext: context });
+    try {
+      const certificate = socket.getCertificate();
+      return certificate !== null && 'raw' in certificate ? (certificate.raw as Buffer) : undefined;
+    } finally {
+      socket.destroy();
+      stream.destroy();
+    }
+  } catch {
+    return undefined;
+  }
 }
 
 /** Node's TLS errors, told in terms of the options; they never contain key material. */

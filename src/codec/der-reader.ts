@@ -78,3 +78,25 @@ export function readDerChildren(bytes: Uint8Array, parent: DerElement): DerEleme
   }
   return children;
 }
+
+/** The dotted form of an OBJECT IDENTIFIER's contents (`1.2.840.113635.100.6.3.1`); `undefined` if malformed. */
+export function decodeDerOid(bytes: Uint8Array, element: DerElement): string | undefined {
+  if (element.tag !== DER_OID || element.end <= element.start) return undefined;
+  const arcs: number[] = [];
+  let value = 0;
+  for (let i = element.start; i < element.end; i++) {
+    const byte = bytes[i]!;
+    // A leading 0x80 pads an arc, which DER forbids; arcs past 2^31 are not OIDs anyone uses.
+    if (value === 0 && byte === 0x80) return undefined;
+    value = value * 128 + (byte & 0x7f);
+    if (value > 0x7fffffff) return undefined;
+    if ((byte & 0x80) === 0) {
+      arcs.push(value);
+      value = 0;
+    }
+  }
+  if ((bytes[element.end - 1]! & 0x80) !== 0) return undefined;
+  const first = arcs.shift()!;
+  const top = first < 40 ? 0 : first < 80 ? 1 : 2;
+  return [top, first - top * 40, ...arcs].join('.');
+}

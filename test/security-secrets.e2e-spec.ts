@@ -184,8 +184,19 @@ describe('secrets in logs and error messages', () => {
     await run(
       { ...common, transport: 'binary', gateway: mock.gateway, feedbackGateway: mock.feedbackGateway, pfx: creds.clientPfx, passphrase: creds.clientPfxPassphrase },
       async (client) => {
+        const rejectedBefore = mock.counters.rejected;
+        const invalidReported = new Promise<void>((resolve) => {
+          let seen = 0;
+          client.errors$.subscribe((e) => {
+            if (e.reason === 'InvalidToken' && ++seen === binaryInvalid.length) resolve();
+          });
+        });
         await client.send({ alert: 'binary' }, [...tokens('3a', 50), ...binaryInvalid, ...malformed]);
-        await mock.waitForRejected(mock.counters.rejected + 0);
+        // Each invalid token is one error response from the gateway and one InvalidToken on errors$.
+        await mock.waitForRejected(rejectedBefore + binaryInvalid.length);
+        await invalidReported;
+        expect(mock.counters.rejected).toBe(rejectedBefore + binaryInvalid.length);
+        expect(mock.rejected.slice(-binaryInvalid.length).map((r) => r.token).sort()).toEqual([...binaryInvalid].sort());
         await client.pollFeedback();
       },
     );

@@ -6,7 +6,9 @@
 # Everything here is throwaway test material made by this project: a test CA, a
 # server certificate for localhost/127.0.0.1/::1, a client certificate (plain,
 # passphrase-protected and PKCS#12), an ES256 signing key (.p8), an untrusted CA
-# with its own server certificate, and a client certificate that expired long ago.
+# with its own server certificate, a client certificate that expired long ago,
+# and client certificates marked for the sandbox only, for production only
+# (also as PKCS#12) and for both, with Apple's environment OIDs.
 # Certificates are valid for ~100 years so the committed output never goes stale.
 #
 # Usage: scripts/generate-test-credentials.sh   (from anywhere; needs openssl 3)
@@ -55,6 +57,27 @@ openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -sha25
 openssl pkcs8 -topk8 -in client.key -v2 aes-256-cbc -passout "pass:$CLIENT_PASSPHRASE" -out client.enc.key
 openssl pkcs12 -export -inkey client.key -in client.crt -certfile ca.crt -name 'nest-apns test client' \
   -passout "pass:$PFX_PASSPHRASE" -out client.p12
+
+# --- client certificates marked for one environment, and for both -------------
+# Apple's provider certificates name their environment in extensions:
+# 1.2.840.113635.100.6.3.1 development (sandbox), 1.2.840.113635.100.6.3.2
+# production, both in a "Sandbox & Production" certificate (apns-protocol.md
+# 1.1). The values here are ASN.1 NULL; only the presence of an OID counts.
+env_client() { # name, subject CN, extension lines
+  ec_key "$1.key"
+  openssl req -new -key "$1.key" -subj "/CN=$2/UID=com.example.app" -out "$1.csr"
+  printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n%s\n' "$3" > "$1.ext"
+  openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -sha256 -days "$DAYS" \
+    -extfile "$1.ext" -out "$1.crt" 2>/dev/null
+}
+SANDBOX_OID='1.2.840.113635.100.6.3.1'
+PRODUCTION_OID='1.2.840.113635.100.6.3.2'
+env_client sandbox-client 'nest-apns sandbox-only client' "$SANDBOX_OID=ASN1:NULL"
+env_client production-client 'nest-apns production-only client' "$PRODUCTION_OID=ASN1:NULL"
+env_client universal-client 'nest-apns sandbox and production client' "$SANDBOX_OID=ASN1:NULL
+$PRODUCTION_OID=ASN1:NULL"
+openssl pkcs12 -export -inkey production-client.key -in production-client.crt -certfile ca.crt -name 'nest-apns production-only client' \
+  -passout "pass:$PFX_PASSPHRASE" -out production-client.p12
 
 # --- expired client certificate (same CA, validity entirely in the past) -----
 # `openssl ca` is the only openssl 3.0 tool that takes explicit start/end dates.
@@ -124,6 +147,13 @@ pem() { printf '  %s: `%s`,\n' "$1" "$(cat "$2")"; }
   pem untrustedServerKey untrusted-server.key
   pem expiredClientCert expired.crt
   pem expiredClientKey expired.key
+  pem sandboxClientCert sandbox-client.crt
+  pem sandboxClientKey sandbox-client.key
+  pem productionClientCert production-client.crt
+  pem productionClientKey production-client.key
+  printf "  productionClientPfxBase64: '%s',\n" "$(base64 -w0 production-client.p12)"
+  pem universalClientCert universal-client.crt
+  pem universalClientKey universal-client.key
   echo '} as const;'
 } > "$OUT"
 echo "wrote $OUT"

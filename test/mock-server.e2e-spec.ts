@@ -156,6 +156,12 @@ describe('MockApnsServer', () => {
       const client = new X509Certificate(testCredentials.clientCert);
       expect(client.verify(new X509Certificate(testCredentials.ca).publicKey)).toBe(true);
       expect(new Date(new X509Certificate(testCredentials.expiredClientCert).validTo).getTime()).toBeLessThan(Date.now());
+      for (const pem of [testCredentials.sandboxClientCert, testCredentials.productionClientCert, testCredentials.universalClientCert]) {
+        const marked = new X509Certificate(pem);
+        expect(marked.verify(new X509Certificate(testCredentials.ca).publicKey)).toBe(true);
+        expect(new Date(marked.validTo).getFullYear()).toBeGreaterThan(2100);
+      }
+      expect(testCredentials.productionClientPfx).toBeInstanceOf(Buffer);
       expect(testCredentials.clientPfx).toBeInstanceOf(Buffer);
       expect(testCredentials.signingKey).toMatch(/^-----BEGIN PRIVATE KEY-----/);
       expect([testCredentials.keyId, testCredentials.teamId]).toEqual(['ABC123DEFG', 'DEF123GHIJ']);
@@ -166,7 +172,11 @@ describe('MockApnsServer', () => {
       try {
         const paths = await writeTestCredentials(join(dir, 'creds'));
         expect(Object.keys(paths).sort()).toEqual(
-          ['ca', 'clientCert', 'clientKey', 'clientKeyEncrypted', 'clientPfx', 'expiredClientCert', 'expiredClientKey', 'serverCert', 'serverKey', 'signingKey', 'signingPublicKey', 'untrustedCa', 'untrustedServerCert', 'untrustedServerKey'].sort(),
+          [
+            ...['ca', 'clientCert', 'clientKey', 'clientKeyEncrypted', 'clientPfx', 'expiredClientCert', 'expiredClientKey', 'serverCert', 'serverKey', 'signingKey', 'signingPublicKey'],
+            ...['untrustedCa', 'untrustedServerCert', 'untrustedServerKey', 'sandboxClientCert', 'sandboxClientKey', 'productionClientCert', 'productionClientKey', 'productionClientPfx'],
+            ...['universalClientCert', 'universalClientKey'],
+          ].sort(),
         );
         expect(paths.signingKey).toMatch(/AuthKey_ABC123DEFG\.p8$/);
         expect(await readFile(paths.ca!, 'utf8')).toBe(testCredentials.ca);

@@ -1,8 +1,10 @@
+import { createPrivateKey } from 'node:crypto';
 import { inspect } from 'node:util';
 import { ApnsClient } from '../src/client/apns-client.js';
 import type { ApnsClientOptions } from '../src/client/apns-client-options.js';
 import { createTransport } from '../src/client/create-transport.js';
 import { ApnsDeliveryError } from '../src/errors/apns-delivery.error.js';
+import type { ApnsOptionsError } from '../src/errors/apns-options.error.js';
 import { redactToken } from '../src/errors/redact.js';
 import { MockApnsServer, testCredentials as creds } from '../src/testing/index.js';
 import { createSeededRandom } from '../src/testing/seeded-random.js';
@@ -42,6 +44,21 @@ function pemBodyLines(pem: string): string[] {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l.length >= 16 && !l.startsWith('-----') && !l.includes(':'));
+}
+
+/** The base64 of a PEM block on one line, as it is kept in an environment variable. */
+function pemBody(pem: string): string {
+  return pem
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('-----'))
+    .join('');
+}
+
+/** `text` cut into pieces of `size` characters (the last may be shorter, and is dropped if under 12). */
+function slices(text: string, size: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out.filter((piece) => piece.length >= 12);
 }
 
 /** How an application would print an error: message, String(), stack, JSON, util.inspect, and the cause chain. */
@@ -167,8 +184,19 @@ describe('secrets in logs and error messages', () => {
     await run(
       { ...common, transport: 'binary', gateway: mock.gateway, feedbackGateway: mock.feedbackGateway, pfx: creds.clientPfx, passphrase: creds.clientPfxPassphrase },
       async (client) => {
+        const rejectedBefore = mock.counters.rejected;
+        const invalidReported = new Promise<void>((resolve) => {
+          let seen = 0;
+          client.errors$.subscribe((e) => {
+            if (e.reason === 'InvalidToken' && ++seen === binaryInvalid.length) resolve();
+          });
+        });
         await client.send({ alert: 'binary' }, [...tokens('3a', 50), ...binaryInvalid, ...malformed]);
-        await mock.waitForRejected(mock.counters.rejected + 0);
+        // Each invalid token is one error response from the gateway and one InvalidToken on errors$.
+        await mock.waitForRejected(rejectedBefore + binaryInvalid.length);
+        await invalidReported;
+        expect(mock.counters.rejected).toBe(rejectedBefore + binaryInvalid.length);
+        expect(mock.rejected.slice(-binaryInvalid.length).map((r) => r.token).sort()).toEqual([...binaryInvalid].sort());
         await client.pollFeedback();
       },
     );
@@ -187,6 +215,34 @@ describe('secrets in logs and error messages', () => {
     await run({ ...common, gateway: mock.http2Gateway, token: { key: corrupt.replace('PRIVATE', 'PUBLIC'), keyId: creds.keyId, teamId: creds.teamId } }, (client) =>
       client.send({ alert: 'never' }, tokens('4c', 1)),
     );
+
+    // Credentials passed as text that is not what it should be: a key cut short
+    // in an environment variable must not come back in the error.
+    const p8Base64 = pemBody(creds.signingKey);
+    const cutShort: Record<string, string> = {
+      'token.key': p8Base64.slice(0, -6),
+      key: pemBody(creds.clientKey).slice(0, -6),
+      cert: pemBody(creds.clientCert).slice(0, -6),
+      pfx: creds.clientPfx.toString('base64').slice(0, -6),
+      hexKey: createPrivateKey(creds.clientKey).export({ format: 'der', type: 'pkcs8' }).toString('hex'),
+    };
+    const optionErrorsBefore = errors.length;
+    const tokenWith = (key: string) => ({ key, keyId: creds.keyId, teamId: creds.teamId });
+    await run({ ...common, gateway: mock.http2Gateway, token: tokenWith(cutShort['token.key']!) }, () => Promise.resolve());
+    await run({ ...common, gateway: mock.http2Gateway, cert: creds.clientCert, key: cutShort.key }, () => Promise.resolve());
+    await run({ ...common, gateway: mock.http2Gateway, cert: creds.clientCert, key: cutShort.hexKey }, () => Promise.resolve());
+    await run({ ...common, transport: 'binary', gateway: mock.gateway, cert: cutShort.cert, key: creds.clientKey }, () => Promise.resolve());
+    await run({ ...common, transport: 'binary', gateway: mock.gateway, pfx: cutShort.pfx, passphrase: creds.clientPfxPassphrase }, () => Promise.resolve());
+    const optionErrors = errors.slice(optionErrorsBefore) as ApnsOptionsError[];
+    expect(optionErrors.map((e) => e.problems.map((p) => p.field))).toEqual([['token.key'], ['key'], ['key'], ['cert'], ['pfx']]);
+    for (const e of optionErrors) expect(e.problems[0]!.message).toMatch(/^is neither PEM text nor the path of an existing file: it looks like (base64|hex) \(\d+ characters, not shown\)/);
+    // The same, whole and base64-encoded, is read as contents: the clients start and send.
+    await run({ ...common, gateway: mock.http2Gateway, token: tokenWith(p8Base64) }, async (client) => {
+      expect((await client.send({ alert: 'base64 .p8' }, tokens('6a', 2))).accepted).toBe(2);
+    });
+    await run({ ...common, transport: 'binary', gateway: mock.gateway, pfx: creds.clientPfx.toString('base64'), passphrase: creds.clientPfxPassphrase }, async (client) => {
+      expect((await client.send({ alert: 'base64 .p12' }, tokens('6b', 2))).accepted).toBe(2);
+    });
 
     // Nobody listening: connection refused on both transports.
     const gone2 = await MockApnsServer.start();
@@ -219,6 +275,7 @@ describe('secrets in logs and error messages', () => {
       ...pemBodyLines(creds.clientKey).map((l): [string, string] => ['client key', l]),
       ...pemBodyLines(creds.clientKeyEncrypted).map((l): [string, string] => ['encrypted client key', l]),
       ['PKCS#12 bundle', creds.clientPfx.toString('base64').slice(0, 40)],
+      ...Object.entries(cutShort).flatMap(([field, text]) => slices(text, 24).map((slice): [string, string] => [`${field} cut short`, slice])),
       ['PKCS#12 bundle', creds.clientPfx.toString('hex').slice(0, 40)],
       ['key passphrase', creds.clientKeyPassphrase],
       ['PKCS#12 passphrase', creds.clientPfxPassphrase],

@@ -1,9 +1,13 @@
 import type { ApnsLogger } from '../transport/apns-logger.js';
 
 /**
- * TLS material or a .p8 key: PEM text, DER or PEM bytes, or the path of a file
- * holding either. A string is read as PEM when it contains `-----BEGIN`,
- * otherwise as a file path.
+ * TLS material or a .p8 key: PEM text, DER or PEM bytes, base64 text of either
+ * (a .p8 or .p12 kept in an environment variable), or the path of a file
+ * holding any of these. A string is read as PEM when it contains `-----BEGIN`
+ * (line breaks written as `\n` are put back), as base64 when, whitespace
+ * aside, it is base64 that decodes to one complete DER structure or to PEM
+ * text, and otherwise as a file path. Errors never echo the value, only a
+ * path-shaped string (see the README's bad-input table).
  */
 export type ApnsCredentialSource = string | Buffer;
 
@@ -79,7 +83,13 @@ export interface ApnsClientOptions {
    * `binary` (the legacy gateway). Default `'http2'`.
    */
   transport?: 'http2' | 'binary';
-  /** Picks Apple's hosts: `sandbox` (development) or `production`. Default `'sandbox'`. */
+  /**
+   * Picks Apple's hosts: `sandbox` (development) or `production`. A client
+   * certificate that Apple marked for the other environment only (extension
+   * OID 1.2.840.113635.100.6.3.1 development, .2 production) fails the boot,
+   * since every connection would be refused; certificates with both marks or
+   * none pass. Default `'sandbox'`.
+   */
   environment?: 'sandbox' | 'production';
   /**
    * `'host:port'` of the send endpoint, replacing Apple's host (a test server,
@@ -106,7 +116,14 @@ export interface ApnsClientOptions {
   passphrase?: string;
   /** PKCS#12 bundle (certificate + key), instead of `cert` + `key`: bytes or file path. Default: none. */
   pfx?: ApnsCredentialSource;
-  /** Extra trusted CA certificate(s) (PEM or DER, contents or paths). Default: the system's roots. */
+  /**
+   * Extra trusted CA certificate(s) (PEM or DER, contents or paths). Towards
+   * Apple's hosts they are trusted on top of node's default list (its bundled
+   * roots and NODE_EXTRA_CA_CERTS), so a TLS-inspecting proxy's CA does not cost
+   * the trust of Apple's servers; towards any other `gateway` (a private
+   * gateway, a test server) they are the only CAs trusted, as node's own `ca`
+   * option works. Default: node's default list only.
+   */
   ca?: ApnsCredentialSource | ApnsCredentialSource[];
   /** Verify the server certificate. `false` is for tests only and logs a warning. Default true. */
   rejectUnauthorized?: boolean;

@@ -2,11 +2,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate, createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { rootCertificates } from 'node:tls';
+import { resolveModuleOptions } from '../apns-module-options.js';
 import { ApnsOptionsError } from '../errors/apns-options.error.js';
+import type { ApnsModuleOptions } from '../interfaces/apns-module-options.interface.js';
 import { testCredentials as creds, writeTestCredentials } from '../testing/test-credentials.js';
 import type { ApnsLogger } from '../transport/apns-logger.js';
 import type { ApnsClientOptions } from './apns-client-options.js';
-import { checkClientOptions, resolveClientOptions } from './resolve-client-options.js';
+import { checkClientOptions, defaultTrustedCertificates, resolveClientOptions } from './resolve-client-options.js';
 
 const silent: ApnsLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
 const tokenAuth = { key: creds.signingKey, keyId: creds.keyId, teamId: creds.teamId };
@@ -109,7 +112,7 @@ describe('resolveClientOptions', () => {
       const r = resolveClientOptions({ cert: paths.clientCert, key: paths.clientKey, ca: paths.ca, logger: silent });
       expect(r.config.tls.cert).toBe(creds.clientCert);
       expect(String(r.config.tls.key)).toBe(creds.clientKey);
-      expect(r.config.tls.ca).toEqual([creds.ca]);
+      expect(r.config.tls.ca?.map((pem) => String(pem).trim())).toEqual([...defaultTrustedCertificates(), creds.ca]);
       const t = resolveClientOptions({ token: { ...tokenAuth, key: paths.signingKey }, logger: silent });
       expect(t.config.token!.key.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
       const p = resolveClientOptions({ pfx: paths.clientPfx, passphrase: creds.clientPfxPassphrase, logger: silent });
@@ -123,9 +126,77 @@ describe('resolveClientOptions', () => {
       const r = resolveClientOptions({ cert: certDer, key: keyDer, ca: [Buffer.from(creds.ca), new X509Certificate(creds.ca).raw], logger: silent });
       expect(String(r.config.tls.cert)).toContain('BEGIN CERTIFICATE');
       expect(String(r.config.tls.key)).toContain('BEGIN PRIVATE KEY');
-      expect(r.config.tls.ca).toHaveLength(2);
+      expect(r.config.tls.ca?.slice(-2).map((pem) => String(pem).trim())).toEqual([creds.ca, creds.ca]);
+      expect(r.config.tls.ca).toHaveLength(defaultTrustedCertificates().length + 2);
       const t = resolveClientOptions({ token: { ...tokenAuth, key: p8Der }, logger: silent });
       expect(t.config.token!.key.asymmetricKeyType).toBe('ec');
+    });
+
+    it("trusts `ca` on top of node's default list towards Apple's hosts, on every transport and environment", () => {
+      const ca = [creds.ca, creds.untrustedCa];
+      for (const options of [
+        { token: tokenAuth },
+        { token: tokenAuth, environment: 'production' as const, port: 2197 as const },
+        { token: tokenAuth, gateway: 'API.push.apple.com.:443' },
+        { transport: 'binary' as const, ...certAuth },
+        { transport: 'binary' as const, environment: 'production' as const, ...certAuth },
+      ]) {
+        const trusted = resolveClientOptions({ ...options, ca, logger: silent }).config.tls.ca!;
+        expect(trusted).toEqual([...defaultTrustedCertificates(), creds.ca, creds.untrustedCa]);
+        expect(trusted).toEqual(expect.arrayContaining([...rootCertificates]));
+      }
+    });
+
+    it('trusts `ca` alone towards any other gateway, and leaves node its default list without `ca`', () => {
+      expect(resolveClientOptions({ token: tokenAuth, gateway: '127.0.0.1:2197', ca: creds.ca, logger: silent }).config.tls.ca).toEqual([creds.ca]);
+      expect(resolveClientOptions({ token: tokenAuth, gateway: 'push.example.com:443', ca: creds.ca, logger: silent }).config.tls.ca).toEqual([creds.ca]);
+      expect(resolveClientOptions({ token: tokenAuth, logger: silent }).config.tls.ca).toBeUndefined();
+    });
+
+    it("takes node's default list from tls.getCACertificates where node has it, else the bundled roots plus NODE_EXTRA_CA_CERTS", () => {
+      expect(defaultTrustedCertificates({}, (type) => (type === 'default' ? ['a', 'b'] : []))).toEqual(['a', 'b']);
+      const extra = join(dir, 'extra-ca.pem');
+      writeFileSync(extra, `${creds.ca}\n${creds.untrustedCa}\n`);
+      expect(defaultTrustedCertificates({ NODE_EXTRA_CA_CERTS: extra }, undefined)).toEqual([...rootCertificates, creds.ca.trim(), creds.untrustedCa.trim()]);
+      expect(defaultTrustedCertificates({ NODE_EXTRA_CA_CERTS: join(dir, 'missing.pem') }, undefined)).toEqual([...rootCertificates]);
+      expect(defaultTrustedCertificates({}, undefined)).toEqual([...rootCertificates]);
+    });
+
+    describe("a certificate Apple marked for one environment (OIDs 1.2.840.113635.100.6.3.1 and .2)", () => {
+      const sandboxOnly = { cert: creds.sandboxClientCert, key: creds.sandboxClientKey };
+      const productionOnly = { cert: creds.productionClientCert, key: creds.productionClientKey };
+      const productionPfx = { pfx: creds.productionClientPfx, passphrase: creds.clientPfxPassphrase };
+      const production = "is an APNs certificate for production only (it carries OID 1.2.840.113635.100.6.3.2, not 1.2.840.113635.100.6.3.1), but environment is 'sandbox': set environment: 'production', or use the certificate issued for development (the sandbox).";
+      const sandbox = "is an APNs certificate for sandbox only (it carries OID 1.2.840.113635.100.6.3.1, not 1.2.840.113635.100.6.3.2), but environment is 'production': set environment: 'sandbox', or use the certificate issued for production.";
+
+      it('fails the boot when it is for the other environment, naming cert or pfx, environment and the fix, on both transports', () => {
+        for (const transport of ['http2', 'binary'] as const) {
+          expect(checkClientOptions({ transport, ...productionOnly, logger: silent }).problems).toEqual([{ field: 'cert', message: production }]);
+          expect(checkClientOptions({ transport, ...productionPfx, logger: silent }).problems).toEqual([{ field: 'pfx', message: production }]);
+          expect(checkClientOptions({ transport, environment: 'production', ...sandboxOnly, logger: silent }).problems).toEqual([{ field: 'cert', message: sandbox }]);
+        }
+        expect(() => resolveClientOptions({ ...productionOnly, logger: silent })).toThrow(ApnsOptionsError);
+      });
+
+      it('passes when it matches, when it is marked for both, and when it carries no mark', () => {
+        expect(checkClientOptions({ environment: 'production', ...productionOnly, logger: silent }).problems).toEqual([]);
+        expect(checkClientOptions({ environment: 'production', ...productionPfx, logger: silent }).problems).toEqual([]);
+        expect(checkClientOptions({ ...sandboxOnly, logger: silent }).problems).toEqual([]);
+        for (const environment of ['sandbox', 'production'] as const) {
+          expect(checkClientOptions({ environment, cert: creds.universalClientCert, key: creds.universalClientKey, logger: silent }).problems).toEqual([]);
+          expect(checkClientOptions({ environment, ...certAuth, logger: silent }).problems).toEqual([]);
+          expect(checkClientOptions({ environment, pfx: creds.clientPfx, passphrase: creds.clientPfxPassphrase, logger: silent }).problems).toEqual([]);
+        }
+      });
+
+      it('is not asked about with token auth, and leaves no socket behind after reading a PKCS#12 bundle', async () => {
+        expect(checkClientOptions({ auth: 'token', token: tokenAuth, ...productionOnly, logger: silent }).problems).toEqual([]);
+        const sockets = () => process.getActiveResourcesInfo().filter((r) => /TCP|TLS|JSStream/i.test(r));
+        const before = sockets();
+        for (let i = 0; i < 5; i++) checkClientOptions({ environment: 'production', ...productionPfx, logger: silent });
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(sockets()).toEqual(before);
+      });
     });
 
     it('passes an encrypted key on with its passphrase', () => {
@@ -277,6 +348,63 @@ describe('resolveClientOptions', () => {
     it('refuses an empty topic and a non-boolean rejectUnauthorized', () => {
       expectProblem({ token: tokenAuth, topic: ' ' }, 'topic', /non-empty string/);
       expectProblem({ token: tokenAuth, rejectUnauthorized: 'no' as never }, 'rejectUnauthorized', /must be true or false/);
+    });
+
+    describe('every rule names its field and says what to do (field, exact message)', () => {
+      const EMPTY_P8 = join(tmpdir(), `apns-options-empty-${process.pid}.p8`);
+      afterAll(() => rmSync(EMPTY_P8, { force: true }));
+      const CONTENTS = 'the contents (PEM text, or the base64 of the DER or PKCS#12 file)';
+      const certDer = () => new X509Certificate(creds.clientCert).raw;
+      const editedCert = () => creds.clientCert.replace(/\n[A-Za-z0-9+/]{64}\n/, (line) => `\n${'A'.repeat(64)}\n`.slice(0, line.length));
+      const RULES: Array<[string, () => unknown, string, string | RegExp]> = [
+        ['options that are not an object', () => null, 'options', 'must be an object of client options (ApnsClientOptions), got null.'],
+        ['options given as a string', () => 'token', 'options', 'must be an object of client options (ApnsClientOptions), got a string.'],
+        ['a logger without log, warn and error', () => ({ token: tokenAuth, logger: { log: () => undefined, warn: () => undefined } }), 'logger', 'must have log, warn and error methods (a Nest Logger works), or be left out for the console.'],
+        ['random that is not a function', () => ({ token: tokenAuth, random: 0.5 }), 'random', 'must be a function returning a number from 0 (included) to 1 (excluded), like Math.random, or left out; got a number.'],
+        ['now that is not a function', () => ({ token: tokenAuth, now: new Date() }), 'now', 'must be a function returning milliseconds since the epoch, like Date.now, or left out; got an object.'],
+        ['retry that is not an object', () => ({ token: tokenAuth, retry: 3 }), 'retry', 'must be an object { attempts, baseDelayMs, maxDelayMs }, or left out for the defaults; got a number.'],
+        ['reconnect that is not an object', () => ({ token: tokenAuth, reconnect: [250] }), 'reconnect', 'must be an object { baseDelayMs, maxDelayMs, giveUpAfterMs }, or left out for the defaults; got an array.'],
+        ['binary that is not an object', () => ({ token: tokenAuth, binary: 'frame' }), 'binary', 'must be an object { format, sentBufferSize, uncertainWindow, uncertainWindowMs, feedbackIdleTimeoutMs }, or left out for the defaults; got a string.'],
+        ['a reconnect cap below its base delay', () => ({ token: tokenAuth, reconnect: { baseDelayMs: 500, maxDelayMs: 100 } }), 'reconnect.maxDelayMs', 'must be at least reconnect.baseDelayMs (500).'],
+        ['a passphrase that is not a string', () => ({ cert: creds.clientCert, key: creds.clientKeyEncrypted, passphrase: 1234 }), 'passphrase', 'must be a string (what unlocks key or pfx), got a number.'],
+        ['token that is not an object', () => ({ token: 'eyJhbGciOiJFUzI1NiJ9.e30.sig' }), 'token', 'must be an object { key, keyId, teamId } (the .p8 key, its key id and your team id), got a string.'],
+        ['pfx that TLS cannot load (a DER certificate)', () => ({ pfx: certDer() }), 'pfx', /^is not a PKCS#12 bundle TLS can load \(.+\): pass the \.p12 file exported with the certificate and its private key, or use cert \+ key\.$/],
+        ['cert that is neither PEM nor DER', () => ({ cert: Buffer.from('not a certificate'), key: creds.clientKey }), 'cert', 'is neither a PEM nor a DER certificate: pass the certificate file (.pem, .crt or .cer), its contents, or the base64 of its DER bytes.'],
+        ['cert holding a private key', () => ({ cert: creds.clientKey, key: creds.clientKey }), 'cert', 'holds a private key but no certificate (no -----BEGIN CERTIFICATE----- block): pass the certificate here and its private key as key.'],
+        ['cert whose PEM block does not parse', () => ({ cert: editedCert(), key: creds.clientKey }), 'cert', 'holds a PEM certificate block that does not parse (cut short or edited?): pass the certificate file as issued.'],
+        ['ca that is neither PEM nor DER', () => ({ token: tokenAuth, ca: Buffer.from('junk') }), 'ca', 'is neither a PEM nor a DER certificate: pass the certificate file (.pem, .crt or .cer), its contents, or the base64 of its DER bytes.'],
+        ['a ca list entry holding a key', () => ({ token: tokenAuth, ca: [creds.ca, creds.clientKey] }), 'ca[1]', 'holds a private key but no certificate (no -----BEGIN CERTIFICATE----- block): pass the certificate here.'],
+        ['key that is neither PEM nor DER', () => ({ cert: creds.clientCert, key: Buffer.from('not a key') }), 'key', 'is neither a PEM nor a DER private key (or the passphrase does not unlock it): pass the key file (.key or .pem), its contents, or the base64 of its DER bytes, and check passphrase.'],
+        ['key holding a certificate', () => ({ cert: creds.clientCert, key: creds.clientCert }), 'key', 'holds a certificate but no private key (no -----BEGIN … PRIVATE KEY----- block): pass the private key made with cert here, and the certificate as cert.'],
+        ['an empty credential string', () => ({ cert: '', key: creds.clientKey }), 'cert', `is an empty string: pass ${CONTENTS}, or the path of the file.`],
+        ['an empty credential Buffer', () => ({ cert: creds.clientCert, key: Buffer.alloc(0) }), 'key', `is empty: pass ${CONTENTS}, or the path of the file.`],
+        ['a credential of the wrong type', () => ({ pfx: 42 }), 'pfx', `must be ${CONTENTS} as a string or Buffer, or the path of the file; got a number.`],
+        ['a credential path naming a directory', () => ({ pfx: tmpdir() }), 'pfx', `file ${tmpdir()} is a directory: name the file inside it, or pass ${CONTENTS}.`],
+        ['a credential file that is empty', () => ({ token: { ...tokenAuth, key: EMPTY_P8 } }), 'token.key', `file ${EMPTY_P8} is empty: name the file that holds the credential, or pass ${CONTENTS}.`],
+      ];
+
+      it.each(RULES)('%s', (_rule, options, field, message) => {
+        writeFileSync(EMPTY_P8, '');
+        const input = options();
+        const problems = checkClientOptions(typeof input === 'object' && input !== null ? { logger: silent, ...input } : (input as ApnsClientOptions)).problems;
+        expect(problems).toEqual([{ field, message: typeof message === 'string' ? message : expect.stringMatching(message) }]);
+      });
+
+      // The module layer adds the feedback schedule's own rules (src/apns-module-options.ts).
+      it.each<[string, unknown, string, string]>([
+        ['an empty feedback.name', { name: '' }, 'feedback.name', 'must be a non-empty string.'],
+        ['a feedback.name of blanks', { name: '  ' }, 'feedback.name', 'must be a non-empty string.'],
+        ['a feedback.cron that is not a string', { cron: 5 }, 'feedback.cron', "5 is not a valid cron expression (not a string): use 5 fields, or 6 with seconds first, e.g. '17 3 * * *'."],
+      ])('module: %s', (_rule, feedback, field, message) => {
+        let error: unknown;
+        try {
+          resolveModuleOptions({ token: tokenAuth, feedback } as ApnsModuleOptions, silent);
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(ApnsOptionsError);
+        expect((error as ApnsOptionsError).problems).toEqual([{ field, message }]);
+      });
     });
 
     it('lists every wrong field in one error, without any key material', () => {

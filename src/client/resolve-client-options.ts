@@ -1,9 +1,13 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { createSecureContext } from 'node:tls';
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Duplex } from 'node:stream';
+import * as tlsModule from 'node:tls';
+import { TLSSocket, createSecureContext, type SecureContext } from 'node:tls';
 import { ApnsOptionsError, type ApnsOptionProblem } from '../errors/apns-options.error.js';
 import { consoleLogger, type ApnsLogger } from '../transport/apns-logger.js';
 import type { Endpoint, ProviderTokenConfig, TlsConfig, TransportConfig } from '../transport/transport-config.js';
 import type { ApnsClientOptions } from './apns-client-options.js';
+import { ENVIRONMENT_OIDS, certificateEnvironments, type ApnsEnvironment } from '../codec/certificate-environment.js';
 import { isValidKeyId, isValidTeamId } from '../codec/provider-token-jwt.js';
 import { isPem, parseDerKey, readCertificateList, readCredential, certificateToPem, tlsKeyToPem } from './read-credential.js';
 
@@ -80,7 +84,7 @@ export function checkClientOptions(
 ): { resolved?: ResolvedClientOptions; problems: ApnsOptionProblem[] } {
   const problems: ApnsOptionProblem[] = [];
   if (options === null || typeof options !== 'object') {
-    problems.push({ field: 'options', message: 'must be an object.' });
+    problems.push({ field: 'options', message: `must be an object of client options (ApnsClientOptions), got ${describeType(options)}.` });
     return { problems };
   }
   const o = options as ApnsClientOptions & Record<string, unknown>;
@@ -118,7 +122,7 @@ export function checkClientOptions(
     drainTimeoutMs: ms(o.drainTimeoutMs, 'drainTimeoutMs', CLIENT_DEFAULTS.drainTimeoutMs, true, problems),
   };
 
-  const retryIn = objectOrEmpty(o.retry, 'retry', problems);
+  const retryIn = objectOrEmpty(o.retry, 'retry', '{ attempts, baseDelayMs, maxDelayMs }', problems);
   const retry = {
     attempts: int(retryIn.attempts, 'retry.attempts', CLIENT_DEFAULTS.retry.attempts, 1, problems),
     baseDelayMs: ms(retryIn.baseDelayMs, 'retry.baseDelayMs', CLIENT_DEFAULTS.retry.baseDelayMs, true, problems),
@@ -127,7 +131,7 @@ export function checkClientOptions(
   if (retry.maxDelayMs < retry.baseDelayMs) {
     problems.push({ field: 'retry.maxDelayMs', message: `must be at least retry.baseDelayMs (${retry.baseDelayMs}).` });
   }
-  const reconnectIn = objectOrEmpty(o.reconnect, 'reconnect', problems);
+  const reconnectIn = objectOrEmpty(o.reconnect, 'reconnect', '{ baseDelayMs, maxDelayMs, giveUpAfterMs }', problems);
   const reconnect = {
     baseDelayMs: ms(reconnectIn.baseDelayMs, 'reconnect.baseDelayMs', CLIENT_DEFAULTS.reconnect.baseDelayMs, false, problems),
     maxDelayMs: ms(reconnectIn.maxDelayMs, 'reconnect.maxDelayMs', CLIENT_DEFAULTS.reconnect.maxDelayMs, false, problems),
@@ -136,7 +140,7 @@ export function checkClientOptions(
   if (reconnect.maxDelayMs < reconnect.baseDelayMs) {
     problems.push({ field: 'reconnect.maxDelayMs', message: `must be at least reconnect.baseDelayMs (${reconnect.baseDelayMs}).` });
   }
-  const binaryIn = objectOrEmpty(o.binary, 'binary', problems);
+  const binaryIn = objectOrEmpty(o.binary, 'binary', '{ format, sentBufferSize, uncertainWindow, uncertainWindowMs, feedbackIdleTimeoutMs }', problems);
   const d = CLIENT_DEFAULTS.binary;
   const binary = {
     format: oneOf(binaryIn.format, 'binary.format', ['frame', 'enhanced'], d.format, problems),
@@ -146,10 +150,10 @@ export function checkClientOptions(
     feedbackIdleTimeoutMs: ms(binaryIn.feedbackIdleTimeoutMs, 'binary.feedbackIdleTimeoutMs', d.feedbackIdleTimeoutMs, false, problems),
   };
 
-  const random = fn(o.random, 'random', Math.random, problems);
-  const now = fn(o.now, 'now', Date.now, problems);
+  const random = fn(o.random, 'random', Math.random, 'a function returning a number from 0 (included) to 1 (excluded), like Math.random', problems);
+  const now = fn(o.now, 'now', Date.now, 'a function returning milliseconds since the epoch, like Date.now', problems);
 
-  const { tls, token } = checkCredentials(o, transport, rejectUnauthorized, problems);
+  const { tls, token } = checkCredentials(o, transport, environment, rejectUnauthorized, isAppleHost(endpoint?.host), problems);
 
   const known = new Set([...KNOWN_KEYS, ...extraKnownKeys]);
   const unknown = Object.keys(o).filter((k) => !known.has(k));
@@ -186,7 +190,9 @@ export function checkClientOptions(
 function checkCredentials(
   o: ApnsClientOptions,
   transport: 'http2' | 'binary',
+  environment: ApnsEnvironment,
   rejectUnauthorized: boolean,
+  toApple: boolean,
   problems: ApnsOptionProblem[],
 ): { tls?: TlsConfig; token?: ProviderTokenConfig } {
   const hasToken = o.token !== undefined && o.token !== null;
@@ -235,23 +241,61 @@ function checkCredentials(
   const tls: TlsConfig = { rejectUnauthorized };
   if (o.ca !== undefined) {
     const ca = readCertificateList('ca', o.ca, problems);
-    if (ca.length > 0) tls.ca = ca;
+    // Node's `ca` replaces its trust list. Towards Apple that would make a
+    // TLS-inspecting proxy's CA cost the trust of Apple's own servers, so there
+    // `ca` adds to the list. A private gateway or test server brings its own
+    // PKI and gets `ca` alone, which also spares each of its connections the
+    // parsing of ~150 roots (tens of ms per TLS context).
+    if (ca.length > 0) tls.ca = toApple ? [...defaultTrustedCertificates(), ...ca] : ca;
   }
   if (o.passphrase !== undefined && typeof o.passphrase !== 'string') {
-    problems.push({ field: 'passphrase', message: 'must be a string.' });
+    // The type only: whatever was passed may be the secret itself.
+    problems.push({ field: 'passphrase', message: `must be a string (what unlocks key or pfx), got ${describeType(o.passphrase)}.` });
   }
   const passphrase = typeof o.passphrase === 'string' ? o.passphrase : undefined;
 
   let ok = true;
-  if (useCert) ok = readClientCertificate(o, passphrase, tls, problems);
+  if (useCert) ok = readClientCertificate(o, passphrase, environment, tls, problems);
   let token: ProviderTokenConfig | undefined;
   if (useToken) token = readProviderToken(o.token!, problems);
   return ok ? { tls, token } : {};
 }
 
+const APPLE_HOST_NAMES: ReadonlySet<string> = new Set(Object.values(APPLE_HOSTS).flatMap((byEnvironment) => Object.values(byEnvironment)));
+
+/** Whether the send endpoint is one of Apple's hosts (the default, or a `gateway` naming one). */
+function isAppleHost(host: string | undefined): boolean {
+  return host !== undefined && APPLE_HOST_NAMES.has(host.toLowerCase().replace(/\.$/, ''));
+}
+
+/**
+ * What node trusts when no `ca` is given: on Node versions that have
+ * `tls.getCACertificates`, its 'default' list (bundled roots, NODE_EXTRA_CA_CERTS
+ * and, with --use-system-ca, the system's store); before that, the bundled
+ * roots plus the certificates of the NODE_EXTRA_CA_CERTS file, which node read
+ * at start-up (a file it could not read adds nothing here either).
+ */
+export function defaultTrustedCertificates(
+  env: NodeJS.ProcessEnv = process.env,
+  getCACertificates: ((type: 'default') => string[]) | undefined = (tlsModule as { getCACertificates?: (type: 'default') => string[] }).getCACertificates,
+): string[] {
+  if (typeof getCACertificates === 'function') return [...getCACertificates('default')];
+  const extraFile = env.NODE_EXTRA_CA_CERTS;
+  let extra: string[] = [];
+  if (extraFile) {
+    try {
+      extra = readFileSync(extraFile, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    } catch {
+      extra = [];
+    }
+  }
+  return [...tlsModule.rootCertificates, ...extra];
+}
+
 function readClientCertificate(
   o: ApnsClientOptions,
   passphrase: string | undefined,
+  environment: ApnsEnvironment,
   tls: TlsConfig,
   problems: ApnsOptionProblem[],
 ): boolean {
@@ -282,14 +326,60 @@ function readClientCertificate(
     tls.key = key;
     if (passphrase !== undefined && key.includes('ENCRYPTED')) tls.passphrase = passphrase;
   }
-  if (problems.length > before) return false;
+  // A passphrase of the wrong type is one mistake: TLS, which would then say the key is locked, is not asked.
+  if (problems.length > before || (o.passphrase !== undefined && passphrase === undefined)) return false;
+  let context: SecureContext;
   try {
-    createSecureContext({ cert: tls.cert, key: tls.key, pfx: tls.pfx, passphrase: tls.passphrase, ca: tls.ca });
+    context = createSecureContext({ cert: tls.cert, key: tls.key, pfx: tls.pfx, passphrase: tls.passphrase });
   } catch (error) {
     problems.push(describeTlsFailure(o.pfx !== undefined ? 'pfx' : 'key', error, passphrase !== undefined));
     return false;
   }
-  return true;
+  return checkCertificateEnvironment(o.pfx !== undefined ? 'pfx' : 'cert', clientCertificateDer(tls, context), environment, problems);
+}
+
+/**
+ * A certificate Apple marked for the other environment only would be refused
+ * by every connection (403 BadCertificateEnvironment, or a closed socket on
+ * the binary interface); saying so at start-up names the fix. Certificates
+ * without Apple's marks, or with both, are not judged.
+ */
+function checkCertificateEnvironment(
+  field: 'cert' | 'pfx',
+  der: Buffer | undefined,
+  environment: ApnsEnvironment,
+  problems: ApnsOptionProblem[],
+): boolean {
+  const marked = der === undefined ? undefined : certificateEnvironments(der);
+  if (marked === undefined || marked.has(environment)) return true;
+  const other: ApnsEnvironment = environment === 'sandbox' ? 'production' : 'sandbox';
+  problems.push({
+    field,
+    message:
+      `is an APNs certificate for ${other} only (it carries OID ${ENVIRONMENT_OIDS[other]}, not ${ENVIRONMENT_OIDS[environment]}), ` +
+      `but environment is '${environment}': set environment: '${other}', or use the certificate issued for ${environment === 'sandbox' ? 'development (the sandbox)' : 'production'}.`,
+  });
+  return false;
+}
+
+/** The client certificate as DER: from the PEM, or for PKCS#12 (which node reads only into a TLS context) from that context. */
+function clientCertificateDer(tls: TlsConfig, context: SecureContext): Buffer | undefined {
+  try {
+    if (tls.cert !== undefined) return new X509Certificate(tls.cert).raw;
+    // A TLS socket over an idle in-memory stream hands back the certificate it
+    // would present; a stream rather than no socket, which would open a TCP handle.
+    const stream = new Duplex({ read: () => undefined, write: (_chunk, _encoding, done) => done() });
+    const socket = new TLSSocket(stream, { secureContext: context });
+    try {
+      const certificate = socket.getCertificate();
+      return certificate !== null && 'raw' in certificate ? (certificate.raw as Buffer) : undefined;
+    } finally {
+      socket.destroy();
+      stream.destroy();
+    }
+  } catch {
+    return undefined;
+  }
 }
 
 /** Node's TLS errors, told in terms of the options; they never contain key material. */
@@ -306,12 +396,17 @@ function describeTlsFailure(field: string, error: unknown, hasPassphrase: boolea
   if (/key values mismatch/i.test(text)) {
     return { field: 'key', message: 'does not belong to cert: pass the private key made with this certificate.' };
   }
-  return { field, message: `TLS refused the client certificate material (${text}).` };
+  return field === 'pfx'
+    ? { field, message: `is not a PKCS#12 bundle TLS can load (${text}): pass the .p12 file exported with the certificate and its private key, or use cert + key.` }
+    : { field, message: `TLS refused cert + key (${text}): pass the client certificate and the private key made with it (PEM or DER).` };
 }
 
 function readProviderToken(input: unknown, problems: ApnsOptionProblem[]): ProviderTokenConfig | undefined {
   if (typeof input !== 'object' || input === null) {
-    problems.push({ field: 'token', message: 'must be an object { key, keyId, teamId }.' });
+    problems.push({
+      field: 'token',
+      message: `must be an object { key, keyId, teamId } (the .p8 key, its key id and your team id), got ${describeType(input)}.`,
+    });
     return undefined;
   }
   const t = input as Record<string, unknown>;
@@ -363,7 +458,7 @@ function checkLogger(value: unknown, problems: ApnsOptionProblem[]): ApnsLogger 
   if (value === undefined) return consoleLogger;
   const l = value as ApnsLogger;
   if (typeof l !== 'object' || l === null || typeof l.warn !== 'function' || typeof l.error !== 'function' || typeof l.log !== 'function') {
-    problems.push({ field: 'logger', message: 'must have log, warn and error methods (a Nest Logger works).' });
+    problems.push({ field: 'logger', message: 'must have log, warn and error methods (a Nest Logger works), or be left out for the console.' });
     return consoleLogger;
   }
   return l;
@@ -426,16 +521,30 @@ function ms(value: unknown, field: string, fallback: number, zeroAllowed: boolea
   return fallback;
 }
 
-function fn<T extends (...args: never[]) => unknown>(value: unknown, field: string, fallback: T, problems: ApnsOptionProblem[]): T {
+function fn<T extends (...args: never[]) => unknown>(
+  value: unknown,
+  field: string,
+  fallback: T,
+  what: string,
+  problems: ApnsOptionProblem[],
+): T {
   if (value === undefined) return fallback;
   if (typeof value === 'function') return value as T;
-  problems.push({ field, message: 'must be a function.' });
+  problems.push({ field, message: `must be ${what}, or left out; got ${describeType(value)}.` });
   return fallback;
 }
 
-function objectOrEmpty(value: unknown, field: string, problems: ApnsOptionProblem[]): Record<string, unknown> {
+function objectOrEmpty(value: unknown, field: string, shape: string, problems: ApnsOptionProblem[]): Record<string, unknown> {
   if (value === undefined) return {};
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
-  problems.push({ field, message: 'must be an object.' });
+  problems.push({ field, message: `must be an object ${shape}, or left out for the defaults; got ${describeType(value)}.` });
   return {};
+}
+
+/** A value's kind for a message, never the value: it may be a secret put in the wrong field. */
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  const type = typeof value;
+  return type === 'object' ? 'an object' : type === 'undefined' ? 'undefined' : `a ${type}`;
 }

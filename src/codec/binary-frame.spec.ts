@@ -43,26 +43,38 @@ describe('binary notification frames', () => {
     expect(frame.readUInt16BE(6)).toBe(100);
   });
 
-  it('refuses what the wire cannot carry with a validation error naming the field', () => {
+  it('refuses what the wire cannot carry with a validation error naming the field and the fix', () => {
     const base = { identifier: 1, tokenHex: TOKEN, payload: PAYLOAD };
-    const cases: Array<[() => unknown, string]> = [
-      [() => encodeNotificationFrame(2, { ...base, identifier: -1 }), 'identifier'],
-      [() => encodeNotificationFrame(2, { ...base, identifier: 2 ** 32 }), 'identifier'],
-      [() => encodeNotificationFrame(1, { ...base, expiration: 1.5 }), 'expiration'],
-      [() => encodeNotificationFrame(2, { ...base, priority: 256 }), 'priority'],
-      [() => encodeNotificationFrame(2, { ...base, tokenHex: '' }), 'token'],
-      [() => encodeNotificationFrame(2, { ...base, tokenHex: 'abc' }), 'token'],
-      [() => encodeNotificationFrame(2, { ...base, tokenHex: 'zz' }), 'token'],
-      [() => encodeNotificationFrame(0, { ...base, payload: Buffer.alloc(0x10000) }), 'payload'],
-      [() => encodeNotificationFrame(3 as 2, base), 'command'],
+    const tokenFix = 'Pass the device token as hex; parseDeviceToken checks and normalizes it.';
+    const cases: Array<[() => unknown, string, string]> = [
+      [() => encodeNotificationFrame(2, { ...base, identifier: -1 }), 'identifier', 'Invalid identifier: -1 is not a whole number from 0 to 4294967295. Pass a whole number from 0 to 4294967295 (identifiers wrap at 2^32).'],
+      [() => encodeNotificationFrame(2, { ...base, identifier: 2 ** 32 }), 'identifier', 'Invalid identifier: 4294967296 is not a whole number from 0 to 4294967295. Pass a whole number from 0 to 4294967295 (identifiers wrap at 2^32).'],
+      [
+        () => encodeNotificationFrame(1, { ...base, expiration: 1.5 }),
+        'expiration',
+        'Invalid expiration: 1.5 is not a whole number from 0 to 4294967295. Pass whole UNIX seconds (not milliseconds) up to 4294967295, 0 for "do not store", or leave it out.',
+      ],
+      [() => encodeNotificationFrame(2, { ...base, priority: 256 }), 'priority', 'Invalid priority: 256 is not a whole number from 0 to 255. Pass 10 (now) or 5 (when it saves power).'],
+      [() => encodeNotificationFrame(2, { ...base, tokenHex: '' }), 'token', `Invalid token: the token is empty. ${tokenFix}`],
+      [() => encodeNotificationFrame(2, { ...base, tokenHex: 'abc' }), 'token', `Invalid token: the token has an odd number of hex digits (3). ${tokenFix}`],
+      [() => encodeNotificationFrame(2, { ...base, tokenHex: 'zz' }), 'token', `Invalid token: the token has a character that is not a hex digit. ${tokenFix}`],
+      [() => encodeNotificationFrame(2, { ...base, tokenHex: 'ab'.repeat(0x10000) }), 'token', `Invalid token: the token is 65536 bytes, more than a 2-byte length field holds (65535). ${tokenFix}`],
+      [
+        () => encodeNotificationFrame(0, { ...base, payload: Buffer.alloc(0x10000) }),
+        'payload',
+        'Invalid payload: the payload is 65536 bytes, more than a 2-byte length field holds (65535). Keep it within the binary limit of 2048 bytes; prepareNotification checks it.',
+      ],
+      [() => encodeNotificationFrame(3 as 2, base), 'command', 'Invalid command: 3 is not a notification command. Use 0 (simple), 1 (enhanced) or 2 (frame format).'],
     ];
-    for (const [run, field] of cases) {
-      expect(run).toThrow(ApnsValidationError);
+    for (const [run, field, message] of cases) {
+      let error: unknown;
       try {
         run();
       } catch (e) {
-        expect((e as ApnsValidationError).field).toBe(field);
+        error = e;
       }
+      expect(error).toBeInstanceOf(ApnsValidationError);
+      expect(error).toMatchObject({ field, message });
     }
   });
 });
@@ -71,13 +83,14 @@ describe('error response and feedback tuple', () => {
   it('encodes the 6-byte error response', () => {
     expect(encodeErrorResponse(8, 0xdeadbeef).toString('hex')).toBe('0808deadbeef');
     expect(encodeErrorResponse(10, 0).toString('hex')).toBe('080a00000000');
-    expect(() => encodeErrorResponse(256, 0)).toThrow(/Invalid status/);
+    expect(() => encodeErrorResponse(256, 0)).toThrow('Invalid status: 256 is not a whole number from 0 to 255. Pass a status byte from 0 to 255 (apns-protocol.md 1.5).');
   });
 
   it('encodes a feedback tuple: time, token length, token (38 bytes for 32-byte tokens)', () => {
     const tuple = encodeFeedbackTuple(1700000000, TOKEN);
     expect(tuple.toString('hex')).toBe(hex(`6553f100 0020 ${TOKEN}`));
     expect(tuple).toHaveLength(38);
-    expect(() => encodeFeedbackTuple(1, '')).toThrow(/Invalid token/);
+    expect(() => encodeFeedbackTuple(1, '')).toThrow('Invalid token: the token is empty. Pass the device token as hex; parseDeviceToken checks and normalizes it.');
+    expect(() => encodeFeedbackTuple(-1, TOKEN)).toThrow('Invalid timestamp: -1 is not a whole number from 0 to 4294967295. Pass whole UNIX seconds (not milliseconds) up to 4294967295.');
   });
 });

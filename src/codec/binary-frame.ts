@@ -68,23 +68,38 @@ export function notificationFrameLength(
   );
 }
 
+/** What to do about a number the wire cannot carry, per field. */
+const UINT_FIXES: Readonly<Record<string, string>> = Object.freeze({
+  identifier: 'Pass a whole number from 0 to 4294967295 (identifiers wrap at 2^32).',
+  expiration: 'Pass whole UNIX seconds (not milliseconds) up to 4294967295, 0 for "do not store", or leave it out.',
+  priority: 'Pass 10 (now) or 5 (when it saves power).',
+  status: 'Pass a status byte from 0 to 255 (apns-protocol.md 1.5).',
+  timestamp: 'Pass whole UNIX seconds (not milliseconds) up to 4294967295.',
+});
+
 function checkUint(field: string, value: number, max: number): void {
   if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new ApnsValidationError(field, `${value} is not an integer from 0 to ${max}`, `Pass a ${field} the binary protocol can carry.`);
+    throw new ApnsValidationError(field, `${String(value)} is not a whole number from 0 to ${max}`, UINT_FIXES[field] ?? `Pass a whole number from 0 to ${max}.`);
   }
 }
 
+const TOKEN_FIX = 'Pass the device token as hex; parseDeviceToken checks and normalizes it.';
+
 function checkToken(tokenHex: string): number {
   const bytes = tokenHex.length >>> 1;
-  if (bytes === 0 || (tokenHex.length & 1) === 1 || bytes > U16_MAX) {
-    throw new ApnsValidationError('token', `a ${tokenHex.length}-digit token cannot be framed`, 'Validate the token with parseDeviceToken first.');
-  }
+  if (tokenHex.length === 0) throw new ApnsValidationError('token', 'the token is empty', TOKEN_FIX);
+  if ((tokenHex.length & 1) === 1) throw new ApnsValidationError('token', `the token has an odd number of hex digits (${tokenHex.length})`, TOKEN_FIX);
+  if (bytes > U16_MAX) throw new ApnsValidationError('token', `the token is ${bytes} bytes, more than a 2-byte length field holds (${U16_MAX})`, TOKEN_FIX);
   return bytes;
 }
 
 function checkPayload(payload: Uint8Array): void {
   if (payload.byteLength > U16_MAX) {
-    throw new ApnsValidationError('payload', `${payload.byteLength} bytes do not fit a binary frame`, 'Keep payloads within the transport limit.');
+    throw new ApnsValidationError(
+      'payload',
+      `the payload is ${payload.byteLength} bytes, more than a 2-byte length field holds (${U16_MAX})`,
+      'Keep it within the binary limit of 2048 bytes; prepareNotification checks it.',
+    );
   }
 }
 
@@ -186,7 +201,7 @@ function writeHex(buf: Buffer, offset: number, hex: string, bytes: number): numb
     bad |= hi | lo;
     buf[offset + i] = (hi << 4) | lo;
   }
-  if (bad < 0) throw new ApnsValidationError('token', 'the token is not hex', 'Validate the token with parseDeviceToken first.');
+  if (bad < 0) throw new ApnsValidationError('token', 'the token has a character that is not a hex digit', TOKEN_FIX);
   return offset + bytes;
 }
 
@@ -196,7 +211,7 @@ function writeHex(buf: Buffer, offset: number, hex: string, bytes: number): numb
  */
 export function encodeNotificationFrame(command: 0 | 1 | 2, fields: NotificationFrameFields): Buffer {
   if (command !== 0 && command !== 1 && command !== 2) {
-    throw new ApnsValidationError('command', `${String(command)} is not a notification command`, 'Use 0, 1 or 2.');
+    throw new ApnsValidationError('command', `${String(command)} is not a notification command`, 'Use 0 (simple), 1 (enhanced) or 2 (frame format).');
   }
   const { identifier, expiration, tokenHex, payload } = fields;
   const priority = command === 2 ? fields.priority : undefined;

@@ -80,15 +80,19 @@ describe('buildPayload', () => {
     expect(rejection({ data: [] as unknown as Record<string, unknown> }).field).toBe('data');
   });
 
-  it('rejects aps values Apple cannot take', () => {
-    expect(rejection({ badge: -1 }).field).toBe('badge');
-    expect(rejection({ badge: 1.5 }).field).toBe('badge');
-    expect(rejection({ interruptionLevel: 'loud' as 'active' }).field).toBe('interruptionLevel');
-    expect(rejection({ relevanceScore: NaN }).field).toBe('relevanceScore');
-    expect(rejection({ event: 'pause' as 'start' }).field).toBe('event');
-    expect(rejection({ sound: { name: 'x', volume: 2 } }).field).toBe('sound.volume');
-    expect(rejection({ sound: {} as { name: string } }).field).toBe('sound');
-    expect(rejection({ alert: 5 as unknown as string }).field).toBe('alert');
+  it('rejects aps values Apple cannot take, naming the field and the fix', () => {
+    const cases: Array<[ApnsNotification, string, string]> = [
+      [{ badge: -1 }, 'badge', 'Invalid badge: -1 is not a whole number of 0 or more. Pass the count to show, or 0 to remove the badge.'],
+      [{ badge: 1.5 }, 'badge', 'Invalid badge: 1.5 is not a whole number of 0 or more. Pass the count to show, or 0 to remove the badge.'],
+      [{ interruptionLevel: 'loud' as 'active' }, 'interruptionLevel', 'Invalid interruptionLevel: "loud" is not an interruption level. Use passive, active, time-sensitive or critical.'],
+      [{ relevanceScore: NaN }, 'relevanceScore', 'Invalid relevanceScore: NaN is not a finite number. Use a number from 0 to 1.'],
+      [{ event: 'pause' as 'start' }, 'event', 'Invalid event: "pause" is not a Live Activity event. Use start, update or end.'],
+      [{ sound: { name: 'x', volume: 2 } }, 'sound.volume', 'Invalid sound.volume: 2 is not between 0 and 1. Use 0 (silent) to 1 (full volume).'],
+      [{ sound: {} as { name: string } }, 'sound', 'Invalid sound: a sound dictionary needs a string name. Pass a file name, "default", or { critical: 1, name, volume }.'],
+      [{ alert: { body: 'b', sound: { volume: 1 } as unknown as { name: string } } }, 'alert.sound', 'Invalid alert.sound: a sound dictionary needs a string name. Pass a file name, "default", or { critical: 1, name, volume }.'],
+      [{ alert: 5 as unknown as string }, 'alert', 'Invalid alert: expected a string or an alert dictionary. Pass the body text or { title, body, ... }.'],
+    ];
+    for (const [n, field, message] of cases) expect(rejection(n)).toMatchObject({ field, message });
   });
 
   it('measures UTF-8 bytes, not characters, and says size and limit', () => {

@@ -78,13 +78,13 @@ export function buildAps(n: ApnsNotification): Record<string, unknown> {
     invalid('badge', `${String(n.badge)} is not a whole number of 0 or more`, 'Pass the count to show, or 0 to remove the badge.');
   }
   if (n.interruptionLevel !== undefined && !INTERRUPTION_LEVELS.has(n.interruptionLevel)) {
-    invalid('interruptionLevel', `${String(n.interruptionLevel)} is not a level`, 'Use passive, active, time-sensitive or critical.');
+    invalid('interruptionLevel', `${JSON.stringify(n.interruptionLevel) ?? String(n.interruptionLevel)} is not an interruption level`, 'Use passive, active, time-sensitive or critical.');
   }
   if (n.relevanceScore !== undefined && !(typeof n.relevanceScore === 'number' && Number.isFinite(n.relevanceScore))) {
     invalid('relevanceScore', `${String(n.relevanceScore)} is not a finite number`, 'Use a number from 0 to 1.');
   }
   if (n.event !== undefined && !EVENTS.has(n.event)) {
-    invalid('event', `${String(n.event)} is not a Live Activity event`, 'Use start, update or end.');
+    invalid('event', `${JSON.stringify(n.event) ?? String(n.event)} is not a Live Activity event`, 'Use start, update or end.');
   }
   const aps: Record<string, unknown> = {};
   put(aps, 'alert', alertValue(n.alert));

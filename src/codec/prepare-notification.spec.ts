@@ -38,8 +38,42 @@ describe('prepareNotification for HTTP/2', () => {
     const e = rejection({ contentAvailable: 1, priority: 10 });
     expect(e.field).toBe('priority');
     expect(e.message).toBe('Invalid priority: background pushes must have priority 5, not 10. Leave priority unset or use 5.');
-    expect(rejection({ alert: 'x', priority: 7 as 5 }).message).toContain('7 is not a priority');
+    expect(rejection({ contentAvailable: 1, priority: 1 }).message).toBe('Invalid priority: background pushes must have priority 5, not 1. Leave priority unset or use 5.');
+    expect(rejection({ pushType: 'background', alert: 'x', priority: 1 }).message).toBe('Invalid priority: background pushes must have priority 5, not 1. Leave priority unset or use 5.');
+    expect(rejection({ alert: 'x', priority: 7 as 5 }).message).toBe('Invalid priority: 7 is not a priority. Use 10 (now), 5 (when it saves power) or 1 (power first).');
     expect(prepareNotification({ alert: 'x', priority: 1 }, H2).headers['apns-priority']).toBe('1');
+  });
+
+  it('rejects priority 1 on a liveactivity push, which takes 5 or 10', () => {
+    const e = rejection({ pushType: 'liveactivity', event: 'update', contentState: {}, timestamp: 1, priority: 1 });
+    expect(e.field).toBe('priority');
+    expect(e.message).toBe(
+      'Invalid priority: liveactivity pushes take priority 5 or 10, not 1. Use 10 for an update the user must see at once (it counts against the hourly Live Activity budget), otherwise 5.',
+    );
+    expect(prepareNotification({ pushType: 'liveactivity', event: 'update', priority: 5 }, H2).headers['apns-priority']).toBe('5');
+    expect(prepareNotification({ pushType: 'liveactivity', event: 'update' }, H2).headers['apns-priority']).toBe('10');
+  });
+
+  // apns-protocol.md §2.3, row by row: only background and liveactivity state a
+  // rule; the others say when to pick 10 or 5, which is advice, not a limit.
+  it.each<[NonNullable<ApnsNotification['pushType']>, Array<1 | 5 | 10>]>([
+    ['alert', [10, 5, 1]],
+    ['background', [5]],
+    ['complication', [10, 5, 1]],
+    ['controls', [10, 5, 1]],
+    ['fileprovider', [10, 5, 1]],
+    ['liveactivity', [10, 5]],
+    ['location', [10, 5, 1]],
+    ['mdm', [10, 5, 1]],
+    ['pushtotalk', [10, 5, 1]],
+    ['voip', [10, 5, 1]],
+    ['widgets', [10, 5, 1]],
+  ])('pushType %s takes priorities %j on HTTP/2 and no other', (pushType, allowed) => {
+    for (const priority of [10, 5, 1] as const) {
+      const n: ApnsNotification = { pushType, alert: 'x', priority, topic: pushType === 'mdm' ? 'com.apple.mgmt.External.x' : undefined };
+      if (allowed.includes(priority)) expect(prepareNotification(n, H2).headers['apns-priority']).toBe(String(priority));
+      else expect(rejection(n).field).toBe('priority');
+    }
   });
 
   it('appends the topic suffix of each push type to a bare bundle id, once', () => {
@@ -61,13 +95,23 @@ describe('prepareNotification for HTTP/2', () => {
     const e = rejection({ alert: 'x' }, { transport: 'http2', now: NOW });
     expect(e.field).toBe('topic');
     expect(e.message).toContain('no topic was given');
-    expect(rejection({ alert: 'x', topic: 'com.example app' }).field).toBe('topic');
+    expect(e.message).toBe(
+      "Invalid topic: no topic was given and the client has no default topic. Set the notification's topic or the client's topic option to the app's bundle id.",
+    );
+    const fix = 'Use the bundle id, e.g. com.example.app (printable ASCII, no spaces).';
+    expect(rejection({ alert: 'x', topic: 'com.example app' })).toMatchObject({ field: 'topic', message: `Invalid topic: "com.example app" is not a bundle id. ${fix}` });
+    expect(rejection({ alert: 'x', topic: 'com.exämple.app' })).toMatchObject({ field: 'topic', message: `Invalid topic: "com.exämple.app" is not a bundle id. ${fix}` });
+    expect(rejection({ alert: 'x', topic: 42 as unknown as string })).toMatchObject({ field: 'topic', message: `Invalid topic: 42 is not a bundle id. ${fix}` });
   });
 
   it('rejects an unknown push type and a malformed apns-id', () => {
-    expect(rejection({ alert: 'x', pushType: 'email' as 'alert' }).field).toBe('pushType');
-    expect(rejection({ alert: 'x', id: 'NOT-A-UUID' }).field).toBe('id');
-    expect(rejection({ alert: 'x', id: '0A1B2C3D-0000-4000-8000-000000000001' }).field).toBe('id');
+    expect(rejection({ alert: 'x', pushType: 'email' as 'alert' })).toMatchObject({
+      field: 'pushType',
+      message: 'Invalid pushType: email is not an apns-push-type. Use one of alert, background, complication, controls, fileprovider, liveactivity, location, mdm, pushtotalk, voip, widgets.',
+    });
+    const badId = 'Invalid id: it is not a lowercase canonical UUID. Use crypto.randomUUID(), or leave it unset.';
+    expect(rejection({ alert: 'x', id: 'NOT-A-UUID' })).toMatchObject({ field: 'id', message: badId });
+    expect(rejection({ alert: 'x', id: '0A1B2C3D-0000-4000-8000-000000000001' })).toMatchObject({ field: 'id', message: badId });
   });
 
   it('writes the expiration as UNIX seconds from a Date or a number, and 0 as is', () => {
@@ -89,8 +133,14 @@ describe('prepareNotification for HTTP/2', () => {
     expect(e.message).toBe('Invalid collapseId: it is 66 bytes, the limit is 64 bytes. Use a shorter collapse id (UTF-8 bytes count, not characters).');
     const header = prepareNotification({ alert: 'x', collapseId: 'é' }, H2).headers['apns-collapse-id']!;
     expect(Buffer.from(header, 'latin1').toString('utf8')).toBe('é');
-    expect(rejection({ alert: 'x', collapseId: '' }).field).toBe('collapseId');
-    expect(rejection({ alert: 'x', collapseId: 'a\nb' }).field).toBe('collapseId');
+    expect(rejection({ alert: 'x', collapseId: '' })).toMatchObject({
+      field: 'collapseId',
+      message: 'Invalid collapseId: it is empty or not a string. Pass a short non-empty string, or leave it unset.',
+    });
+    const control = 'Invalid collapseId: it contains a control character. Remove line breaks, tabs and other control characters: a header value cannot carry them.';
+    expect(rejection({ alert: 'x', collapseId: 'a\nb' })).toMatchObject({ field: 'collapseId', message: control });
+    expect(rejection({ alert: 'x', collapseId: 'tab\there' })).toMatchObject({ field: 'collapseId', message: control });
+    expect(rejection({ alert: 'x', collapseId: 'del\x7f' })).toMatchObject({ field: 'collapseId', message: control });
   });
 
   it('allows 5120 bytes for VoIP and 4096 otherwise', () => {
@@ -108,6 +158,18 @@ describe('prepareNotification for binary', () => {
   });
 
   it('knows priorities 10 and 5 only', () => {
-    expect(rejection({ alert: 'x', priority: 1 }, BIN).message).toContain('knows priorities 10 and 5 only');
+    expect(rejection({ alert: 'x', priority: 1 }, BIN).message).toBe('Invalid priority: the binary interface knows priorities 10 and 5 only. Use 10 or 5.');
+  });
+
+  it('refuses priority 10 for a push with only content-available, and defaults it to 5 whatever the push type', () => {
+    const e = rejection({ pushType: 'alert', contentAvailable: 1, priority: 10 }, BIN);
+    expect(e.message).toBe(
+      'Invalid priority: on the binary interface priority 10 needs an alert, a sound or a badge, and this push has only content-available. Leave priority unset or use 5 for a background push.',
+    );
+    expect(rejection({ payload: '{"aps":{"content-available":1}}', pushType: 'alert', priority: 10 }, BIN).field).toBe('priority');
+    expect(prepareNotification({ pushType: 'alert', contentAvailable: 1 }, BIN).priority).toBe(5);
+    expect(prepareNotification({ contentAvailable: 1, badge: 2, priority: 10 }, BIN).priority).toBe(10);
+    // On HTTP/2 the push type decides: an alert push with content-available keeps priority 10.
+    expect(prepareNotification({ pushType: 'alert', contentAvailable: 1 }, H2).priority).toBe(10);
   });
 });

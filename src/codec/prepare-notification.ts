@@ -59,16 +59,44 @@ function isBackgroundOnly(aps: Readonly<Record<string, unknown>> | undefined): b
   return aps !== undefined && aps['content-available'] === 1 && aps.alert === undefined && aps.badge === undefined && aps.sound === undefined;
 }
 
-function resolvePriority(n: ApnsNotification, pushType: ApnsPushType, transport: 'http2' | 'binary'): ApnsPriority {
-  const priority = n.priority ?? (pushType === 'background' ? 5 : 10);
+/**
+ * The priority, by the rules of apns-protocol.md: any push 10, 5 or 1 (§2.2);
+ * `background` always 5 (§2.3); `liveactivity` 5 or 10 (§2.3, §2.9); the
+ * binary interface knows 10 and 5 only, and there 10 needs something the user
+ * sees or hears, so a push with only content-available takes 5 (§1.4). Push
+ * types whose row only advises (alert, location, pushtotalk: "10 if …,
+ * otherwise 5") take any priority.
+ */
+function resolvePriority(
+  n: ApnsNotification,
+  pushType: ApnsPushType,
+  transport: 'http2' | 'binary',
+  aps: Readonly<Record<string, unknown>> | undefined,
+): ApnsPriority {
+  const silentOnBinary = transport === 'binary' && isBackgroundOnly(aps);
+  const priority = n.priority ?? (pushType === 'background' || silentOnBinary ? 5 : 10);
   if (priority !== 10 && priority !== 5 && priority !== 1) {
     invalid('priority', `${String(priority)} is not a priority`, 'Use 10 (now), 5 (when it saves power) or 1 (power first).');
   }
   if (pushType === 'background' && priority !== 5) {
     invalid('priority', `background pushes must have priority 5, not ${priority}`, 'Leave priority unset or use 5.');
   }
+  if (pushType === 'liveactivity' && priority === 1) {
+    invalid(
+      'priority',
+      'liveactivity pushes take priority 5 or 10, not 1',
+      'Use 10 for an update the user must see at once (it counts against the hourly Live Activity budget), otherwise 5.',
+    );
+  }
   if (transport === 'binary' && priority === 1) {
     invalid('priority', 'the binary interface knows priorities 10 and 5 only', 'Use 10 or 5.');
+  }
+  if (silentOnBinary && priority === 10) {
+    invalid(
+      'priority',
+      'on the binary interface priority 10 needs an alert, a sound or a badge, and this push has only content-available',
+      'Leave priority unset or use 5 for a background push.',
+    );
   }
   return priority;
 }
@@ -119,7 +147,9 @@ function resolveCollapseId(collapseId: string | undefined): string | undefined {
   if (bytes.length > MAX_COLLAPSE_ID_BYTES) {
     invalid('collapseId', `it is ${bytes.length} bytes, the limit is ${MAX_COLLAPSE_ID_BYTES} bytes`, 'Use a shorter collapse id (UTF-8 bytes count, not characters).');
   }
-  if (CONTROL_CHARS.test(collapseId)) invalid('collapseId', 'it contains a control character', 'Use printable text.');
+  if (CONTROL_CHARS.test(collapseId)) {
+    invalid('collapseId', 'it contains a control character', 'Remove line breaks, tabs and other control characters: a header value cannot carry them.');
+  }
   return bytes.toString('latin1');
 }
 
@@ -146,7 +176,7 @@ export function prepareNotification(notification: ApnsNotification, options: Pre
   // The default push type (alert or background) depends on the aps dictionary; both share one size limit.
   const built = buildPayload(notification, payloadLimit(transport, notification.pushType ?? 'alert'));
   const pushType: ApnsPushType = notification.pushType ?? (isBackgroundOnly(built.aps) ? 'background' : 'alert');
-  const priority = resolvePriority(notification, pushType, transport);
+  const priority = resolvePriority(notification, pushType, transport, built.aps);
 
   let headers: Record<string, string> = {};
   if (transport === 'http2') {

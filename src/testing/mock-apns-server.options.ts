@@ -24,6 +24,16 @@ export interface MockApnsServerOptions {
   seed?: number;
   /** Log connections and rejections to stderr (tokens redacted). Default false. */
   log?: boolean;
+  /**
+   * The APNs environment the mock plays. A client certificate marked with
+   * Apple's OID for the other environment only (see
+   * `testCredentials.productionClientCert` and `sandboxClientCert`) is refused:
+   * HTTP/2 answers every request 403 `BadCertificateEnvironment`, the binary
+   * gateway and the feedback service close the connection right after the
+   * handshake. Certificates without the marks, or with both, are accepted.
+   * Default `'sandbox'`.
+   */
+  environment?: 'sandbox' | 'production';
   /** Serve the certificate signed by `testCredentials.untrustedCa` instead of the trusted one. Default false. */
   untrustedCertificate?: boolean;
   /**

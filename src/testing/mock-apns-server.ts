@@ -76,7 +76,9 @@ export class MockApnsServer {
     const cert = options.untrustedCertificate ? testCredentials.untrustedServerCert : testCredentials.serverCert;
     const maxTlsVersion = options.maxTlsVersion ?? 'TLSv1.3';
     const requireClientCert = options.requireClientCert ?? true;
-    const tls = { key, cert, ca: testCredentials.ca, maxTlsVersion };
+    const environment = options.environment ?? 'sandbox';
+    if (environment !== 'sandbox' && environment !== 'production') throw new RangeError(`environment must be 'sandbox' or 'production', got ${String(environment)}`);
+    const tls = { key, cert, ca: testCredentials.ca, maxTlsVersion, environment };
     const maxConcurrentStreams = options.maxConcurrentStreams ?? 1000;
     if (!Number.isInteger(maxConcurrentStreams) || maxConcurrentStreams < 0) throw new RangeError(`maxConcurrentStreams must be a non-negative integer`);
     const chunkSize = options.feedbackChunkSize;

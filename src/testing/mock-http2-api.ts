@@ -13,7 +13,8 @@ import { PAYLOAD_LIMITS } from '../codec/payload.js';
 import { redactToken } from '../errors/redact.js';
 import { ApnsIdSource } from './apns-id-source.js';
 import type { MockServerContext } from './mock-server-context.js';
-import { listenOn } from './mock-tls-server.js';
+import type { ApnsEnvironment } from '../codec/certificate-environment.js';
+import { isForOtherEnvironment, listenOn } from './mock-tls-server.js';
 
 const PROVIDER_TOKEN_LIFETIME_SECONDS = 3600;
 /** Apple: a connection may switch to a new provider token at most once per 20 minutes. */
@@ -45,7 +46,7 @@ const SINGLE_HEADER_BITS = new Map(
   ['authorization', 'apns-push-type', 'apns-id', 'apns-expiration', 'apns-priority', 'apns-topic', 'apns-collapse-id'].map((name, i) => [name, 1 << i]),
 );
 
-type Auth = 'certificate' | 'badCertificate' | 'token';
+type Auth = 'certificate' | 'badCertificate' | 'wrongEnvironment' | 'token';
 
 interface SessionState {
   readonly id: number;
@@ -81,6 +82,8 @@ export interface MockHttp2ApiOptions {
   recordAccepted: boolean;
   uniqueIds: boolean;
   tokenUpdateLimit: boolean;
+  /** The environment the mock plays: a client certificate marked for the other one only gets 403 BadCertificateEnvironment. */
+  environment: ApnsEnvironment;
 }
 
 /**
@@ -176,7 +179,14 @@ export class MockHttp2Api {
     }
     const peerCert = socket.getPeerCertificate();
     const presented = peerCert !== null && typeof peerCert === 'object' && Object.keys(peerCert).length > 0;
-    const auth: Auth = socket.authorized ? 'certificate' : presented ? 'badCertificate' : 'token';
+    const auth: Auth = socket.authorized
+      ? isForOtherEnvironment(socket, this.options.environment)
+        ? 'wrongEnvironment'
+        : 'certificate'
+      : presented
+        ? 'badCertificate'
+        : 'token';
+    if (auth === 'wrongEnvironment') this.ctx.records.counters.wrongEnvironmentCertificates++;
     const state: SessionState = {
       id: this.ctx.nextConnectionId(),
       socket,
@@ -193,7 +203,8 @@ export class MockHttp2Api {
     };
     this.sessions.set(session, state);
     this.ctx.records.counters.http2Sessions++;
-    this.ctx.log(`http2 session ${state.id} opened (${auth === 'token' ? 'token auth' : auth === 'certificate' ? 'certificate auth' : 'invalid client certificate'})`);
+    const how = { token: 'token auth', certificate: 'certificate auth', badCertificate: 'invalid client certificate', wrongEnvironment: 'client certificate for the other environment' };
+    this.ctx.log(`http2 session ${state.id} opened (${how[auth]})`);
     session.on('error', () => undefined);
     session.on('close', () => {
       this.sessions.delete(session);
@@ -302,6 +313,7 @@ export class MockHttp2Api {
   private checkAuth(state: SessionState, headers: IncomingHttpHeaders): Answer | undefined {
     if (state.auth === 'certificate') return undefined;
     if (state.auth === 'badCertificate') return { status: 403, reason: 'BadCertificate' };
+    if (state.auth === 'wrongEnvironment') return { status: 403, reason: 'BadCertificateEnvironment' };
     const authorization = headers.authorization;
     if (typeof authorization !== 'string' || !/^bearer ./i.test(authorization)) return { status: 403, reason: 'MissingProviderToken' };
     const jwt = authorization.slice(7).trim();

@@ -73,6 +73,12 @@ export interface MockCounters {
   refusedConnections: number;
   /** TLS handshakes that failed (bad or missing client certificate, garbage), all ports. */
   tlsErrors: number;
+  /**
+   * Connections whose client certificate was marked for the other environment
+   * only: closed after the handshake (binary, feedback) or answered 403
+   * `BadCertificateEnvironment` (HTTP/2, counted once per session).
+   */
+  wrongEnvironmentCertificates: number;
   /** Highest number of HTTP/2 streams open at once on one session. */
   maxConcurrentStreamsSeen: number;
 }
@@ -94,6 +100,7 @@ export function emptyCounters(): MockCounters {
     providerTokens: 0,
     refusedConnections: 0,
     tlsErrors: 0,
+    wrongEnvironmentCertificates: 0,
     maxConcurrentStreamsSeen: 0,
   };
 }

@@ -4,7 +4,7 @@ import { generatedCredentials } from './test-credentials.generated.js';
 
 /**
  * Throwaway credentials the mock APNs server is set up with, for tests only.
- * PEM strings, except `clientPfx` (PKCS#12 bytes). Made by
+ * PEM strings, except `clientPfx` and `productionClientPfx` (PKCS#12 bytes). Made by
  * `scripts/generate-test-credentials.sh`; certificates are valid for ~100 years,
  * except `expiredClientCert`, which expired in 2001.
  */
@@ -38,13 +38,32 @@ export interface MockApnsCredentials {
   /** Client certificate signed by `ca` that expired in 2001: the mock must refuse it. */
   readonly expiredClientCert: string;
   readonly expiredClientKey: string;
+  /**
+   * Client certificate signed by `ca` marked for the sandbox only (Apple's
+   * development OID 1.2.840.113635.100.6.3.1), as Apple's development push
+   * certificates are: refused by a mock started with `environment: 'production'`.
+   */
+  readonly sandboxClientCert: string;
+  readonly sandboxClientKey: string;
+  /**
+   * Client certificate signed by `ca` marked for production only (OID
+   * 1.2.840.113635.100.6.3.2): refused by a mock in its default sandbox environment.
+   */
+  readonly productionClientCert: string;
+  readonly productionClientKey: string;
+  /** `productionClientCert` + key (+ `ca`) as PKCS#12, unlocked by `clientPfxPassphrase`. */
+  readonly productionClientPfx: Buffer;
+  /** Client certificate signed by `ca` marked for both environments, as a "Sandbox & Production" certificate is. */
+  readonly universalClientCert: string;
+  readonly universalClientKey: string;
 }
 
-const { clientPfxBase64, ...pems } = generatedCredentials;
+const { clientPfxBase64, productionClientPfxBase64, ...pems } = generatedCredentials;
 
 export const testCredentials: MockApnsCredentials = Object.freeze({
   ...pems,
   clientPfx: Buffer.from(clientPfxBase64, 'base64'),
+  productionClientPfx: Buffer.from(productionClientPfxBase64, 'base64'),
 });
 
 /** File name of each credential written by `writeTestCredentials`. */
@@ -63,6 +82,13 @@ const FILE_NAMES: Record<Exclude<keyof MockApnsCredentials, 'keyId' | 'teamId' |
   untrustedServerKey: 'untrusted-server.key',
   expiredClientCert: 'expired-client.crt',
   expiredClientKey: 'expired-client.key',
+  sandboxClientCert: 'sandbox-client.crt',
+  sandboxClientKey: 'sandbox-client.key',
+  productionClientCert: 'production-client.crt',
+  productionClientKey: 'production-client.key',
+  productionClientPfx: 'production-client.p12',
+  universalClientCert: 'universal-client.crt',
+  universalClientKey: 'universal-client.key',
 };
 
 /**

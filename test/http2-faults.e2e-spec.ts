@@ -4,8 +4,15 @@ import { constants as http2Constants } from 'node:http2';
 import { MockApnsServer } from '../src/testing/index.js';
 import { Http2Transport } from '../src/transport/http2/http2-transport.js';
 import { TcpProxy } from '../src/transport/http2/tcp-proxy.fixture.js';
-import { http2TestConfig, makeDelivery, offerAll, RecordingSink, tokenFor } from '../src/transport/http2/test-config.fixture.js';
-import type { TransportConfig } from '../src/transport/transport-config.js';
+import {
+  http2TestConfig,
+  makeDelivery,
+  offerAll,
+  RecordingSink,
+  tokenFor,
+  upperHalfRandom,
+  type Http2ConfigOverrides,
+} from '../src/transport/http2/test-config.fixture.js';
 
 describe('Http2Transport under faults', () => {
   let mock: MockApnsServer;
@@ -23,7 +30,7 @@ describe('Http2Transport under faults', () => {
     await mock.stop();
   });
 
-  function transport(sink: RecordingSink, overrides: Partial<TransportConfig> = {}, server: MockApnsServer = mock): Http2Transport {
+  function transport(sink: RecordingSink, overrides: Http2ConfigOverrides = {}, server: MockApnsServer = mock): Http2Transport {
     const t = new Http2Transport(http2TestConfig(server.http2Port, { overrides }), sink.hooks);
     open.push(t);
     return t;
@@ -210,18 +217,49 @@ describe('Http2Transport under faults', () => {
       expect(duplicates).toBeLessThanOrEqual(60);
     });
 
-    it('fails a delivery that every session sends away unprocessed, after the configured attempts', async () => {
+    it('resends streams the server never processed without spending attempts: REFUSED_STREAM and streams above GOAWAY\'s last stream id', async () => {
       const sink = new RecordingSink();
-      const t = transport(sink, { retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 10 } });
+      // One attempt: any resend that spent one would fail the delivery.
+      const t = transport(sink, { maxConnections: 1, retry: { attempts: 1 } });
+      // Both requests go out in one write on the first session: the server takes the first,
+      // sends GOAWAY with it as the last stream, and refuses the second.
+      mock.faults.goawayAfter(1, { sessions: 1 });
+      const pair = [makeDelivery(tokenFor(32), sink), makeDelivery(tokenFor(33), sink)];
+      for (const d of pair) t.offer(d);
+      await sink.waitSettled(2);
+      expect(sink.failedBy.size).toBe(0);
+      expect(pair.map((d) => d.attempts)).toEqual([1, 2]);
+      expect(mock.counters.goaways).toBe(1);
+
+      mock.faults.resetStreams(3);
+      const refused = makeDelivery(tokenFor(31), sink);
+      t.offer(refused);
+      await sink.waitSettled(3);
+      expect(sink.failedBy.size).toBe(0);
+      expect(refused.attempts).toBe(4);
+      const counts = recordCounts();
+      for (const d of [refused, ...pair]) expect(counts.get(d.token)).toBe(1);
+      expect(t.stats).toMatchObject({ unprocessed: 4, retries: 4, resentUnanswered: 0 });
+    });
+
+    it('gives up on a delivery every session sends away unprocessed after retry.unprocessedResends, backing off after the first resend', async () => {
+      const sink = new RecordingSink();
+      // Backoffs of at least 100 and 200 ms before the 3rd and 4th sends (the first resend goes at once).
+      const t = transport(sink, { random: upperHalfRandom(3), retry: { attempts: 3, unprocessedResends: 3, baseDelayMs: 200, maxDelayMs: 1000 } });
       mock.faults.goawayAfter(0, { sessions: 1000 });
       const d = makeDelivery(tokenFor(3), sink);
+      const started = Date.now();
       t.offer(d);
       await sink.waitSettled(1);
       const error = sink.failedBy.get(d.token)!;
-      expect(error).toMatchObject({ reason: 'GoAway', attempts: 3, retryable: true });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(100 + 200);
+      expect(error).toMatchObject({ reason: 'GoAway', attempts: 4, retryable: true });
       expect(error.message).toMatch(/GOAWAY/);
+      expect(error.message).toMatch(/4 of them refused unprocessed/);
       expect(mock.accepted).toHaveLength(0);
-      expect(mock.counters.http2Sessions).toBeLessThanOrEqual(6);
+      expect(t.stats).toMatchObject({ unprocessed: 4, retries: 3, resentUnanswered: 0 });
+      // Every write is one session, plus the few that went away before carrying anything.
+      expect(mock.counters.http2Sessions).toBeLessThanOrEqual(8);
     });
   });
 
@@ -313,7 +351,7 @@ describe('Http2Transport on a network that goes silent or drops', () => {
     await mock.stop();
   });
 
-  function transport(sink: RecordingSink, overrides: Partial<TransportConfig> = {}): Http2Transport {
+  function transport(sink: RecordingSink, overrides: Http2ConfigOverrides = {}): Http2Transport {
     const t = new Http2Transport(http2TestConfig(proxy.port, { overrides }), sink.hooks);
     open.push(t);
     return t;
@@ -342,6 +380,35 @@ describe('Http2Transport on a network that goes silent or drops', () => {
     expect(proxy.connections).toBe(2);
   });
 
+  it('backs off before each resend of a request whose session keeps dropping before the answer, counts the resends, and gives up after retry.attempts', async () => {
+    const sink = new RecordingSink();
+    const retry = { attempts: 4, baseDelayMs: 200, maxDelayMs: 5000 };
+    const t = transport(sink, { maxConnections: 1, retry, random: upperHalfRandom(5) });
+    // The link drops whenever the request reaches the server, before the (slow) answer.
+    mock.faults.latency(300);
+    const arrivals: number[] = [];
+    const flapping = mock.waitFor(() => {
+      if (mock.counters.streams > arrivals.length) {
+        arrivals.push(Date.now());
+        proxy.dropAll();
+      }
+      return arrivals.length >= retry.attempts;
+    });
+    const d = makeDelivery(tokenFor(5), sink);
+    t.offer(d);
+    await flapping;
+    await sink.waitSettled(1);
+    const error = sink.failedBy.get(d.token)!;
+    expect(error).toMatchObject({ reason: 'ConnectionLost', attempts: 4, retryable: true, apnsId: d.apnsId });
+    expect(error.message).toMatch(/may have delivered it/);
+    expect(t.stats).toMatchObject({ retries: 3, resentUnanswered: 3 });
+    expect(mock.counters.streams).toBe(4);
+    // Resend n waits at least half of min(max, base * 2^(n-1)) (the random draws from [0.5, 1)).
+    for (let n = 1; n < arrivals.length; n++) {
+      expect(arrivals[n]! - arrivals[n - 1]!).toBeGreaterThanOrEqual(Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (n - 1)) / 2);
+    }
+  });
+
   it('resends what a dropped connection left unanswered: nothing lost, duplicates only among the unanswered', async () => {
     const sink = new RecordingSink();
     const t = transport(sink, { maxConnections: 1 });
@@ -361,8 +428,13 @@ describe('Http2Transport on a network that goes silent or drops', () => {
       expect(seen.get(d.token)).toBeGreaterThanOrEqual(1);
       duplicates += seen.get(d.token)! - 1;
     }
-    expect(deliveries.some((d) => d.attempts === 2)).toBe(true);
-    expect(duplicates).toBeLessThanOrEqual(inFlightAtDrop);
+    const resent = deliveries.filter((d) => d.attempts === 2).length;
+    expect(resent).toBeGreaterThan(0);
+    // Every request the drop left unanswered was resent once, through the retry path, and counted.
+    expect(t.stats.resentUnanswered).toBe(resent);
+    expect(t.stats.retries).toBe(resent);
+    expect(duplicates).toBeLessThanOrEqual(resent);
+    expect(resent).toBeLessThanOrEqual(inFlightAtDrop);
     expect(proxy.connections).toBe(2);
   });
 });

@@ -10,8 +10,8 @@ import {
   RecordingSink,
   tokenFor,
   type AuthMode,
+  type Http2ConfigOverrides,
 } from '../src/transport/http2/test-config.fixture.js';
-import type { TransportConfig } from '../src/transport/transport-config.js';
 
 describe('Http2Transport', () => {
   let mock: MockApnsServer;
@@ -29,7 +29,7 @@ describe('Http2Transport', () => {
     await mock.stop();
   });
 
-  function transport(sink: RecordingSink, auth: AuthMode = 'token', overrides: Partial<TransportConfig> = {}): Http2Transport {
+  function transport(sink: RecordingSink, auth: AuthMode = 'token', overrides: Http2ConfigOverrides = {}): Http2Transport {
     const t = new Http2Transport(http2TestConfig(mock.http2Port, { auth, overrides }), sink.hooks);
     open.push(t);
     return t;

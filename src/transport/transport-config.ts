@@ -29,12 +29,14 @@ export interface ProviderTokenConfig {
 }
 
 export interface RetryConfig {
-  /** Total attempts per delivery, first one included. Default 4. */
+  /** Total attempts per delivery, first one included (HTTP/2: sends the server never processed not counted). Default 4. */
   attempts: number;
   /** First retry delay, ms; doubles each time, with full jitter. Default 100. */
   baseDelayMs: number;
   /** Cap of one retry delay, ms (a larger retry-after is honoured). Default 5000. */
   maxDelayMs: number;
+  /** HTTP/2: resends of a request the server provably never processed, on top of `attempts`. Default 8. */
+  unprocessedResends: number;
 }
 
 export interface ReconnectConfig {

@@ -4,7 +4,7 @@ import type { ApnsTransport, TransportHooks } from '../apns-transport.js';
 import { ConnectionPool, poolOptionsFor, type ConnectionPoolStats, type PoolFailureReason } from '../connection-pool.js';
 import type { ApnsFeedback, Delivery } from '../delivery.js';
 import type { TransportConfig } from '../transport-config.js';
-import { Http2Connection, type Http2ConnectionContext, type Http2Counters } from './http2-connection.js';
+import { Http2Connection, maybeDeliveredNote, type Http2ConnectionContext, type Http2Counters } from './http2-connection.js';
 import { ProviderToken } from './provider-token.js';
 
 /** Pool figures plus what the HTTP/2 sessions counted. */
@@ -39,6 +39,7 @@ export class Http2Transport implements ApnsTransport {
     goaways: 0,
     unprocessed: 0,
     pingTimeouts: 0,
+    resentUnanswered: 0,
   };
 
   constructor(config: TransportConfig, hooks: TransportHooks) {
@@ -86,7 +87,7 @@ export class Http2Transport implements ApnsTransport {
         retryable: reason === 'ConnectionError' && !permanent,
         attempts: delivery.attempts,
         apnsId: delivery.apnsId,
-        advice: cause === undefined ? ADVICE[reason] : `${ADVICE[reason]} ${cause.message}`,
+        advice: `${cause === undefined ? ADVICE[reason] : `${ADVICE[reason]} ${cause.message}`}${maybeDeliveredNote(delivery)}`,
         cause,
       }),
     );

@@ -114,6 +114,22 @@ describe('Http2Transport under faults', () => {
       expect(t.stats.retries).toBe(3);
     });
 
+    it('fails at once, as retryable, a delivery Apple asks to hold longer than retry.maxRetryAfterMs, saying how long Apple asked for', async () => {
+      const sink = new RecordingSink();
+      const t = transport(sink, { retry: { maxRetryAfterMs: 30_000 } });
+      mock.faults.respondWith(429, 'TooManyRequests', { count: 1 }, { retryAfterSeconds: 3600 });
+      const d = makeDelivery(tokenFor(60), sink);
+      t.offer(d);
+      // Honoured, the retry-after would hold it for an hour.
+      await sink.waitSettled(1, 5_000);
+      const error = sink.failedBy.get(d.token)!;
+      expect(error).toMatchObject({ reason: 'TooManyRequests', status: 429, retryable: true, attempts: 1, apnsId: d.apnsId });
+      expect(error.message).toMatch(/\(retry-after\) to wait 3600 s/);
+      expect(error.message).toMatch(/retry\.maxRetryAfterMs \(30000 ms\)/);
+      expect(t.stats).toMatchObject({ retries: 0, retriesPending: 0 });
+      expect(mock.rejected).toHaveLength(1);
+    });
+
     it('retries 503 and 500 with backoff, then delivers each once', async () => {
       const sink = new RecordingSink();
       const t = transport(sink);

@@ -33,8 +33,14 @@ export interface ApnsRetryOptions {
   attempts?: number;
   /** First retry delay, ms; doubles on each attempt, with full jitter. Default 100. */
   baseDelayMs?: number;
-  /** Cap of one retry delay, ms; a longer `retry-after` from Apple still wins. Default 5000. */
+  /** Cap of one retry delay, ms; a longer `retry-after` from Apple still wins, up to `maxRetryAfterMs`. Default 5000. */
   maxDelayMs?: number;
+  /**
+   * HTTP/2: longest `retry-after` honoured, ms. A delivery Apple asks to hold
+   * longer is not kept in memory that long: it fails at once (retryable, with
+   * Apple's reason and a message saying how long Apple asked to wait). Default 60000.
+   */
+  maxRetryAfterMs?: number;
   /**
    * HTTP/2: how many more times a request the server provably never processed
    * (a stream above a GOAWAY's last-stream-id, or reset with REFUSED_STREAM) is

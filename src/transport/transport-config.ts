@@ -33,8 +33,10 @@ export interface RetryConfig {
   attempts: number;
   /** First retry delay, ms; doubles each time, with full jitter. Default 100. */
   baseDelayMs: number;
-  /** Cap of one retry delay, ms (a larger retry-after is honoured). Default 5000. */
+  /** Cap of one retry delay, ms (a larger retry-after is honoured up to `maxRetryAfterMs`). Default 5000. */
   maxDelayMs: number;
+  /** HTTP/2: longest retry-after honoured, ms; a delivery asked to wait longer fails (retryable). Default 60000. */
+  maxRetryAfterMs: number;
   /** HTTP/2: resends of a request the server provably never processed, on top of `attempts`. Default 8. */
   unprocessedResends: number;
 }

@@ -164,8 +164,8 @@ const STATE_ENDED = 3;
  *
  * Keeps at most the server's current SETTINGS_MAX_CONCURRENT_STREAMS streams
  * open, following changes on the live session. Every delivery written ends
- * exactly once: accepted, failed (permanent rejection or budget spent),
- * handed to `onRetry`, or
+ * exactly once: accepted, failed (permanent rejection, budget spent, or a
+ * retry-after longer than `retry.maxRetryAfterMs`), handed to `onRetry`, or
  * (only when it never reached the wire) handed back in `onClosed`.
  *
  * Delivery semantics. A resend is one of three kinds, each with its budget:
@@ -600,6 +600,10 @@ export class Http2Connection implements PooledConnection {
         this.failExhausted(d, st);
         return;
       }
+      if (retryAfterMs !== undefined && retryAfterMs > retry.maxRetryAfterMs) {
+        this.failRetryAfter(d, st, retryAfterMs);
+        return;
+      }
       // Apple's retry-after wins when it asks for longer than our own schedule.
       delay = kind === RESEND_RENEWED ? 0 : Math.max(backoffDelay(processed - 1, retry.baseDelayMs, retry.maxDelayMs, random), retryAfterMs ?? 0);
       if (kind === RESEND_UNANSWERED) counters.resentUnanswered++;
@@ -612,6 +616,16 @@ export class Http2Connection implements PooledConnection {
     const why = describeReason(st.reason)?.advice ?? LOCAL_ADVICE[st.reason.replace(/\(.*$/, '')];
     const refused = st.unprocessed > 0 ? ` (${st.unprocessed} of them refused unprocessed)` : '';
     const advice = `Sent ${d.attempts} time(s)${refused}, retried ${Math.max(0, d.attempts - 1)} time(s); giving up.${why ? ` ${why}` : ''}`;
+    this.fail(d, st.reason, st.status, true, advice, { apnsId: d.apnsId });
+  }
+
+  /** APNs asked us to wait longer than we hold a delivery in memory: hand it back to the caller instead. */
+  private failRetryAfter(d: Delivery, st: RetryState, retryAfterMs: number): void {
+    const asked = retryAfterMs >= 1000 ? `${Math.round(retryAfterMs / 1000)} s` : `${retryAfterMs} ms`;
+    const cap = this.context.config.retry.maxRetryAfterMs;
+    const advice =
+      `APNs asked (retry-after) to wait ${asked} before sending it again, longer than retry.maxRetryAfterMs (${cap} ms) lets a delivery wait in memory: ` +
+      `send it again after that, or raise retry.maxRetryAfterMs.`;
     this.fail(d, st.reason, st.status, true, advice, { apnsId: d.apnsId });
   }
 

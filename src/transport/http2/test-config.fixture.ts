@@ -55,7 +55,7 @@ export function http2TestConfig(port: number, options: Http2TestConfigOptions = 
     idleTimeoutMs: 0,
     requestTimeoutMs: 5000,
     pingIntervalMs: 60_000,
-    retry: { attempts: 4, baseDelayMs: 10, maxDelayMs: 50, unprocessedResends: 8, ...retry },
+    retry: { attempts: 4, baseDelayMs: 10, maxDelayMs: 50, maxRetryAfterMs: 60_000, unprocessedResends: 8, ...retry },
     reconnect: { baseDelayMs: 20, maxDelayMs: 100, giveUpAfterMs: 2000 },
     binary: { format: 'frame', sentBufferSize: 1000, uncertainWindow: 'resend', uncertainWindowMs: 1000, feedbackIdleTimeoutMs: 1000 },
     logger,

@@ -112,6 +112,8 @@ interface PendingRequest {
   status: number;
   headers: IncomingHttpHeaders | undefined;
   body: Buffer[] | undefined;
+  /** Bytes kept in `body`, at most MAX_ERROR_BODY_BYTES. */
+  bodySize: number;
   done: boolean;
 }
 
@@ -139,7 +141,18 @@ function onStreamResponse(this: TaggedStream, headers: IncomingHttpHeaders): voi
 function onStreamData(this: TaggedStream, chunk: Buffer): void {
   const req = this[REQUEST];
   if (req.done) return;
-  (req.body ??= []).push(chunk);
+  const room = MAX_ERROR_BODY_BYTES - req.bodySize;
+  if (chunk.length <= room) {
+    (req.body ??= []).push(chunk);
+    req.bodySize += chunk.length;
+    return;
+  }
+  // Apple's error bodies are a few dozen bytes of JSON. A server that sends more (or never
+  // ends) must neither grow our memory nor hold the delivery: settle on what we kept, stop the stream.
+  if (room > 0) (req.body ??= []).push(chunk.subarray(0, room));
+  req.bodySize = MAX_ERROR_BODY_BYTES;
+  req.conn.onResponse(req);
+  if (!this.destroyed) this.close(NGHTTP2_CANCEL);
 }
 function onStreamEnd(this: TaggedStream): void {
   const req = this[REQUEST];
@@ -331,6 +344,7 @@ export class Http2Connection implements PooledConnection {
           status: 0,
           headers: undefined,
           body: undefined,
+          bodySize: 0,
           done: false,
         };
         this.requests.add(back);
@@ -345,7 +359,7 @@ export class Http2Connection implements PooledConnection {
     counters.requests++;
     const now = config.now();
     this.lastActivity = now;
-    const req: PendingRequest = { conn: this, delivery: d, stream, jwt, sentAt: now, status: 0, headers: undefined, body: undefined, done: false };
+    const req: PendingRequest = { conn: this, delivery: d, stream, jwt, sentAt: now, status: 0, headers: undefined, body: undefined, bodySize: 0, done: false };
     (stream as TaggedStream)[REQUEST] = req;
     this.requests.add(req);
     stream.on('response', onStreamResponse);
@@ -418,8 +432,9 @@ export class Http2Connection implements PooledConnection {
     }
     const info = describeReason(reason);
     this.fail(d, reason, status, false, info?.advice, { apnsId, timestamp: result.timestamp });
-    if (result.timestamp !== undefined && status === 410) {
-      this.context.hooks.onFeedback({ token: d.tokenHex, timestamp: result.timestamp });
+    if (status === 410) {
+      // Apple's word is "stop sending": without a readable timestamp, the time we heard it is the best we know.
+      this.context.hooks.onFeedback({ token: d.tokenHex, timestamp: result.timestamp ?? new Date(now) });
     }
     this.afterSettle();
   }
@@ -671,6 +686,12 @@ const LOCAL_ADVICE: Readonly<Record<string, string>> = Object.freeze({
 export const LAST_STREAM_ID = 0x7ff0_0000;
 
 const SENSITIVE = Object.freeze([':path', 'authorization']);
+/**
+ * Most bytes of an error answer's body kept. Apple's bodies are a few dozen
+ * bytes of JSON (`{"reason":"BadDeviceToken"}`, plus a timestamp for 410); past
+ * this the answer is settled with what was kept and the stream cancelled.
+ */
+export const MAX_ERROR_BODY_BYTES = 4096;
 const EMPTY = Buffer.alloc(0);
 
 function clampStreams(limit: number | undefined): number {

@@ -284,11 +284,16 @@ describe('Http2Transport under faults', () => {
     beforeAll(async () => {
       limited = await MockApnsServer.start({ requireClientCert: false, maxConcurrentStreams: 10 });
     });
+    afterEach(() => {
+      limited.setMaxConcurrentStreams(10);
+      limited.faults.reset();
+      limited.clearRecords();
+    });
     afterAll(async () => {
       await limited.stop();
     });
 
-    it('never keeps more than 10 streams open on a session limited to 10, yet fills it', async () => {
+    it('fills a session limited to 10 streams and never has more than 10 requests of its own in flight on it', async () => {
       const sink = new RecordingSink();
       const t = transport(sink, { maxConnections: 1 }, limited);
       limited.faults.latency(10);
@@ -296,39 +301,44 @@ describe('Http2Transport under faults', () => {
       for (const token of batch) t.offer(makeDelivery(token, sink));
       await sink.waitSettled(200);
       expect(sink.failedBy.size).toBe(0);
+      // Our own count, not the server's: node would hold back streams past the limit by itself.
+      expect(t.stats.peakStreamsByLimit).toEqual({ 10: 10 });
       expect(limited.counters.maxConcurrentStreamsSeen).toBe(10);
       expect(limited.counters.resets).toBe(0);
+    });
 
-      // Lowered to 1 on the live session (as Apple does after a rejection): one round trip
-      // later the client has seen the SETTINGS frame, which came first on the wire.
-      limited.faults.latency(0);
-      limited.setMaxConcurrentStreams(1);
-      t.offer(makeDelivery(tokenFor(1), sink));
-      await sink.waitSettled(201);
-      limited.clearRecords();
-      limited.faults.latency(5);
-      const more = tokens(30, 9500);
+    it('holds requests back when the server lowers its limit to 1 while 10 are in flight: at most 1 after the SETTINGS frame, nothing refused, lost or timed out', async () => {
+      const sink = new RecordingSink();
+      const t = transport(sink, { maxConnections: 1 }, limited);
+      limited.faults.latency(150);
+      const first = tokens(10, 9600);
+      for (const token of first) t.offer(makeDelivery(token, sink));
+      await limited.waitFor(() => limited.counters.streams >= 10);
+      const more = tokens(10, 9700);
       for (const token of more) t.offer(makeDelivery(token, sink));
-      await sink.waitSettled(231);
-      expect(limited.counters.maxConcurrentStreamsSeen).toBe(1);
-      expect(limited.counters.http2Sessions).toBe(0);
-      for (const token of more) expect(recordCounts(limited).get(token)).toBe(1);
-      limited.setMaxConcurrentStreams(10);
-      limited.faults.reset();
+      // The SETTINGS frame goes out now, ahead of the ten (slow) answers on the same connection.
+      limited.setMaxConcurrentStreams(1);
+      await sink.waitSettled(20);
+      expect(sink.failedBy.size).toBe(0);
+      expect(t.stats.peakStreamsByLimit).toEqual({ 10: 10, 1: 1 });
+      expect(t.stats).toMatchObject({ requests: 20, timeouts: 0, resets: 0, unprocessed: 0, retries: 0 });
+      expect(limited.counters.resets).toBe(0);
+      expect(limited.counters.http2Sessions).toBe(1);
+      const counts = recordCounts(limited);
+      for (const token of [...first, ...more]) expect(counts.get(token)).toBe(1);
     });
 
     it('opens more sessions (up to maxConnections) when each is at its stream limit', async () => {
       const sink = new RecordingSink();
       const t = transport(sink, { maxConnections: 3 }, limited);
-      limited.clearRecords();
       limited.faults.latency(20);
       const batch = tokens(300, 20_000);
       for (const token of batch) t.offer(makeDelivery(token, sink));
       await sink.waitSettled(300);
       expect(limited.counters.http2Sessions).toBe(3);
       expect(limited.counters.maxConcurrentStreamsSeen).toBeLessThanOrEqual(10);
+      expect(t.stats.peakStreamsByLimit).toEqual({ 10: 10 });
       expect(new Set(limited.accepted.map((a) => a.connectionId)).size).toBe(3);
-      limited.faults.reset();
     });
   });
 

@@ -63,6 +63,12 @@ export interface Http2ConnectionContext {
   /** Present for token auth; absent for certificate auth. */
   readonly token: ProviderToken | undefined;
   readonly counters: Http2Counters;
+  /**
+   * For each stream limit a session ran under, the most requests the client
+   * itself had in flight on one session under it, counted at each write: proof
+   * that our own limit logic holds (node would hold back extra streams silently).
+   */
+  readonly peakStreamsByLimit: Map<number, number>;
 }
 
 /**
@@ -210,6 +216,8 @@ export class Http2Connection implements PooledConnection {
   private timer: NodeJS.Timeout | undefined;
   private authJwt: string | undefined;
   private authHeader = '';
+  /** Most requests in flight after a write since the stream limit last changed (see `peakStreamsByLimit`). */
+  private peakUnderLimit = 0;
   private readonly endpoint: string;
   private readonly requestTimeoutMs: number;
   private readonly pingIntervalMs: number;
@@ -362,6 +370,7 @@ export class Http2Connection implements PooledConnection {
     const req: PendingRequest = { conn: this, delivery: d, stream, jwt, sentAt: now, status: 0, headers: undefined, body: undefined, bodySize: 0, done: false };
     (stream as TaggedStream)[REQUEST] = req;
     this.requests.add(req);
+    if (this.requests.size > this.peakUnderLimit) this.notePeak(this.requests.size);
     stream.on('response', onStreamResponse);
     stream.on('close', onStreamClose);
     stream.on('error', ignoreStreamError);
@@ -476,7 +485,15 @@ export class Http2Connection implements PooledConnection {
   private onSettings(limit: number | undefined): void {
     const before = this.maxStreams;
     this.maxStreams = clampStreams(limit);
+    if (this.maxStreams !== before) this.peakUnderLimit = 0;
     if (this.state === STATE_OPEN && this.maxStreams > before) this.listener.onAvailable(this);
+  }
+
+  /** Rare (only when a session's peak rises): keeps the per-limit peak out of the per-write path. */
+  private notePeak(open: number): void {
+    this.peakUnderLimit = open;
+    const peaks = this.context.peakStreamsByLimit;
+    if (open > (peaks.get(this.maxStreams) ?? 0)) peaks.set(this.maxStreams, open);
   }
 
   private onGoaway(code: number, lastStreamId: number, data: Buffer | undefined): void {

@@ -11,6 +11,12 @@ import { ProviderToken } from './provider-token.js';
 export interface Http2TransportStats extends ConnectionPoolStats, Readonly<Http2Counters> {
   /** Provider tokens signed so far (0 with certificate auth): a renewal storm would show here. */
   tokenSignatures: number;
+  /**
+   * For each stream limit (SETTINGS_MAX_CONCURRENT_STREAMS, capped at 2,000) a
+   * session ran under, the most requests the client had in flight on one
+   * session under it, counted at each write: never above the limit.
+   */
+  peakStreamsByLimit: Readonly<Record<number, number>>;
 }
 
 const ADVICE: Record<PoolFailureReason, string> = {
@@ -41,12 +47,13 @@ export class Http2Transport implements ApnsTransport {
     pingTimeouts: 0,
     resentUnanswered: 0,
   };
+  private readonly peakStreamsByLimit = new Map<number, number>();
 
   constructor(config: TransportConfig, hooks: TransportHooks) {
     this.token = config.token === undefined ? undefined : new ProviderToken(config.token, config.now);
     // Sign now: a key that cannot sign fails the start-up, not the first send.
     this.token?.current();
-    const context: Http2ConnectionContext = { config, hooks, token: this.token, counters: this.counters };
+    const context: Http2ConnectionContext = { config, hooks, token: this.token, counters: this.counters, peakStreamsByLimit: this.peakStreamsByLimit };
     this.pool = new ConnectionPool(
       (id, listener) => Http2Connection.open(id, listener, context),
       poolOptionsFor('http2', config, (delivery, reason, cause) => Http2Transport.fail(delivery, reason, cause)),
@@ -71,7 +78,12 @@ export class Http2Transport implements ApnsTransport {
   }
 
   get stats(): Http2TransportStats {
-    return { ...this.pool.stats, ...this.counters, tokenSignatures: this.token?.signatures ?? 0 };
+    return {
+      ...this.pool.stats,
+      ...this.counters,
+      tokenSignatures: this.token?.signatures ?? 0,
+      peakStreamsByLimit: Object.fromEntries(this.peakStreamsByLimit),
+    };
   }
 
   private static fail(delivery: Delivery, reason: PoolFailureReason, cause?: Error): void {

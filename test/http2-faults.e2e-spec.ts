@@ -98,6 +98,74 @@ describe('Http2Transport under faults', () => {
     });
   });
 
+  describe('provider token switches (mock with tokenUpdateLimit: Apple\'s 20-minute rule per connection)', () => {
+    let strict: MockApnsServer;
+    beforeAll(async () => {
+      strict = await MockApnsServer.start({ requireClientCert: false, tokenUpdateLimit: true });
+    });
+    afterEach(() => {
+      strict.faults.reset();
+      strict.clearRecords();
+    });
+    afterAll(async () => {
+      await strict.stop();
+    });
+
+    /** Our clock runs ahead of the mock's by `clock.ahead`: we see tokens age while the mock sees switches seconds apart. */
+    function strictTransport(sink: RecordingSink, clock: { ahead: number }): Http2Transport {
+      return transport(sink, { maxConnections: 1, now: () => Date.now() + clock.ahead }, strict);
+    }
+
+    it('does not force a renewal within 20 minutes of a scheduled one: the delivery fails with ExpiredProviderToken and a clock hint, no TooManyProviderTokenUpdates', async () => {
+      const sink = new RecordingSink();
+      const clock = { ahead: 0 };
+      const t = strictTransport(sink, clock);
+      t.offer(makeDelivery(tokenFor(1), sink));
+      await sink.waitSettled(1);
+      // 50 minutes on: the scheduled renewal, the session's first switch (free).
+      clock.ahead = 50 * 60_000;
+      t.offer(makeDelivery(tokenFor(2), sink));
+      await sink.waitSettled(2);
+      expect(t.stats.tokenSignatures).toBe(2);
+      // Apple calls the fresh token expired: renewing again now would be a second switch within 20 minutes.
+      strict.faults.expireProviderTokens({ count: 1 });
+      const d = makeDelivery(tokenFor(3), sink);
+      t.offer(d);
+      await sink.waitSettled(3);
+      const error = sink.failedBy.get(d.token)!;
+      expect(error).toMatchObject({ reason: 'ExpiredProviderToken', status: 403, attempts: 1 });
+      expect(error.message).toMatch(/check the system clock/);
+      expect(t.stats.tokenSignatures).toBe(2);
+      expect(strict.rejected.map((r) => r.reason)).toEqual(['ExpiredProviderToken']);
+    });
+
+    it('retires a session that answers TooManyProviderTokenUpdates and sends the delivery again on a new one, whose first token is free', async () => {
+      const sink = new RecordingSink();
+      const clock = { ahead: 0 };
+      const t = strictTransport(sink, clock);
+      t.offer(makeDelivery(tokenFor(11), sink));
+      await sink.waitSettled(1);
+      clock.ahead = 50 * 60_000;
+      t.offer(makeDelivery(tokenFor(12), sink));
+      await sink.waitSettled(2);
+      // 20 minutes after that renewal by our clock, seconds by the mock's: the forced renewal is
+      // ours to make, and the session's second switch is one too many for the mock.
+      clock.ahead = 70 * 60_000;
+      strict.faults.expireProviderTokens({ count: 1 });
+      const d = makeDelivery(tokenFor(13), sink);
+      t.offer(d);
+      await sink.waitSettled(3);
+      expect(sink.failedBy.size).toBe(0);
+      expect(d.attempts).toBe(3);
+      expect(t.stats.tokenSignatures).toBe(3);
+      expect(strict.rejected.map((r) => r.reason)).toEqual(['ExpiredProviderToken', 'TooManyProviderTokenUpdates']);
+      const refusedOn = strict.rejected[1]!.connectionId;
+      const acceptedOn = strict.accepted.find((a) => a.token === d.token)!.connectionId;
+      expect(acceptedOn).not.toBe(refusedOn);
+      expect(strict.counters.http2Sessions).toBe(2);
+    });
+  });
+
   describe('retryable answers', () => {
     it('retries 429 after the retry-after the server asked for, then delivers', async () => {
       const sink = new RecordingSink();

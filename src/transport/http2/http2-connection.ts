@@ -188,8 +188,9 @@ const STATE_ENDED = 3;
  * (only when it never reached the wire) handed back in `onClosed`.
  *
  * Delivery semantics. A resend is one of three kinds, each with its budget:
- * - answered and retryable (429, 5xx, ExpiredProviderToken after a renewal):
- *   counts against `retry.attempts`, with backoff (or the longer retry-after);
+ * - answered and retryable (429, 5xx, ExpiredProviderToken after a renewal,
+ *   TooManyProviderTokenUpdates, which also retires this session): counts
+ *   against `retry.attempts`, with backoff (or the longer retry-after);
  * - sent and unanswered (the session was lost, `requestTimeoutMs` passed, the
  *   stream was reset with a code other than REFUSED_STREAM): APNs may have
  *   processed it, and the only way not to lose it is to send it again, so this
@@ -427,15 +428,25 @@ export class Http2Connection implements PooledConnection {
       if (this.context.token.renewAfterRejection(req.jwt)) {
         this.retry(d, RESEND_RENEWED, reason, status);
       } else {
-        this.fail(d, reason, status, true, 'Apple keeps calling fresh provider tokens expired: check the system clock.', { apnsId });
+        this.fail(
+          d,
+          reason,
+          status,
+          true,
+          'Apple calls the provider token expired although it was renewed less than 20 minutes ago (renewing again so soon would be refused with TooManyProviderTokenUpdates): check the system clock.',
+          { apnsId },
+        );
       }
       this.afterSettle();
       return;
     }
     if (result.retryable) {
       this.retry(d, RESEND_ANSWERED, reason, status, result.retryAfterMs);
-      // The server is going away: stop putting streams on it; the pool opens another session.
-      if (reason === 'Shutdown') this.close();
+      // Shutdown: the server is going away. TooManyProviderTokenUpdates: this session switched
+      // tokens too often and refuses the current one for a while, so a blind resend here
+      // cannot succeed, while a new session's first token is free. Either way stop putting
+      // streams on it; the pool opens another one.
+      if (reason === 'Shutdown' || reason === 'TooManyProviderTokenUpdates') this.close();
       this.afterSettle();
       return;
     }

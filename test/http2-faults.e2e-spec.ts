@@ -200,7 +200,21 @@ describe('Http2Transport under faults', () => {
 
     it('retries 503 and 500 with backoff, then delivers each once', async () => {
       const sink = new RecordingSink();
-      const t = transport(sink);
+      // A first retry waits random() * baseDelayMs: with random in [0.5, 1), at least 100 ms.
+      const baseDelayMs = 200;
+      const smallestDelay = baseDelayMs / 2;
+      const t = transport(sink, { random: upperHalfRandom(9), retry: { baseDelayMs, maxDelayMs: 1000 } });
+      // When the mock wrote each 503/500, and when it answered that token's resend.
+      const refusedAt = new Map<string, number>();
+      const acceptedAt = new Map<string, number>();
+      let refusals = 0;
+      let accepts = 0;
+      const watched = mock.waitFor(() => {
+        const now = Date.now();
+        for (; refusals < mock.rejected.length; refusals++) refusedAt.set(mock.rejected[refusals]!.token, now);
+        for (; accepts < mock.accepted.length; accepts++) acceptedAt.set(mock.accepted[accepts]!.token, now);
+        return accepts >= 25;
+      });
       mock.faults.respondWith(503, 'ServiceUnavailable', { count: 20 });
       const batch = tokens(20, 100);
       for (const token of batch) t.offer(makeDelivery(token, sink));
@@ -209,10 +223,14 @@ describe('Http2Transport under faults', () => {
       const more = tokens(5, 200);
       for (const token of more) t.offer(makeDelivery(token, sink));
       await sink.waitSettled(25);
+      await watched;
       expect(sink.failedBy.size).toBe(0);
       const counts = recordCounts();
       for (const token of [...batch, ...more]) expect(counts.get(token)).toBe(1);
       expect(t.stats.retries).toBe(25);
+      // No resend came sooner than the smallest delay the schedule and the random allow
+      // (2 ms for the millisecond clocks' rounding).
+      for (const token of [...batch, ...more]) expect(acceptedAt.get(token)! - refusedAt.get(token)!).toBeGreaterThanOrEqual(smallestDelay - 2);
     });
 
     it('gives up after the configured attempts with an error that says so and names the last reason', async () => {
@@ -415,7 +433,8 @@ describe('Http2Transport under faults', () => {
     const t = transport(sink, { pingIntervalMs: 40 });
     t.offer(makeDelivery(tokenFor(1), sink));
     await sink.waitSettled(1);
-    await new Promise((r) => setTimeout(r, 200));
+    // The mock counts the PING frames it receives: idle, the session is PINGed again and again.
+    await mock.waitFor(() => mock.counters.pings >= 3);
     t.offer(makeDelivery(tokenFor(2), sink));
     await sink.waitSettled(2);
     expect(mock.counters.http2Sessions).toBe(1);

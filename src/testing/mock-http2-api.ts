@@ -195,6 +195,10 @@ export class MockHttp2Api {
     this.ctx.records.counters.http2Sessions++;
     this.ctx.log(`http2 session ${state.id} opened (${auth === 'token' ? 'token auth' : auth === 'certificate' ? 'certificate auth' : 'invalid client certificate'})`);
     session.on('error', () => undefined);
+    session.on('ping', () => {
+      this.ctx.records.counters.pings++;
+      this.ctx.records.changed();
+    });
     session.on('close', () => {
       this.sessions.delete(session);
       this.ctx.log(`http2 session ${state.id} closed`);

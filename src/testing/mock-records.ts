@@ -75,6 +75,8 @@ export interface MockCounters {
   tlsErrors: number;
   /** Highest number of HTTP/2 streams open at once on one session. */
   maxConcurrentStreamsSeen: number;
+  /** HTTP/2 PING frames received from clients (acknowledgements not counted). */
+  pings: number;
 }
 
 export function emptyCounters(): MockCounters {
@@ -95,5 +97,6 @@ export function emptyCounters(): MockCounters {
     refusedConnections: 0,
     tlsErrors: 0,
     maxConcurrentStreamsSeen: 0,
+    pings: 0,
   };
 }

@@ -16,8 +16,11 @@ import { waitUntil } from './binary-transport.fixture.js';
 // lowers SETTINGS_MAX_CONCURRENT_STREAMS to 1 and back, expires the provider
 // token once and goes away for a few seconds. A seeded 0.5% of the tokens are
 // refused for good (400 BadDeviceToken, 410 Unregistered). At the end each
-// notification is recorded exactly once by the mock or reported once on errors$
-// with its reason: nothing lost, nothing duplicated.
+// notification is recorded by the mock or reported once on errors$ with its
+// reason: nothing lost. Recorded more than once only where the mock's own
+// records show why: a copy the mock accepted on a session it then dropped,
+// before the answer could reach the client, which had to send it again
+// (at-least-once, see the README's HTTP/2 delivery semantics).
 
 const SEED = 20_261_124;
 /**
@@ -95,7 +98,7 @@ describe('HTTP/2 transport under chaos', () => {
     mock.faults.goawayAfter(4_000);
     mock.faults.respondWith(429, 'TooManyRequests', { fraction: RETRYABLE_FRACTION });
     const atAccepted = (n: number) => mock.waitFor(() => mock.counters.accepted >= n, 50_000);
-    const outage = { refusedBefore: 0, endsAt: 0, resumedAt: 0, crashIndex: 0, secondDropIndex: 0, inFlightAtCrash: 0 };
+    const outage = { refusedBefore: 0, endsAt: 0, resumedAt: 0 };
     const chaos = (async () => {
       await atAccepted(10_000);
       mock.faults.resetStreams(200);
@@ -114,15 +117,11 @@ describe('HTTP/2 transport under chaos', () => {
       await atAccepted(60_000);
       // The mock goes away: open sessions crash, new ones are refused for a few seconds.
       outage.refusedBefore = mock.counters.refusedConnections;
-      outage.crashIndex = mock.accepted.length;
-      outage.inFlightAtCrash = transport!.stats.inFlight;
       mock.faults.refuseConnections(OUTAGE_MS);
       mock.dropConnections();
       outage.endsAt = Date.now() + OUTAGE_MS;
       // A session still in its TLS handshake at the crash was let in before the refusal: drop it too.
       await new Promise((resolve) => setTimeout(resolve, 300));
-      outage.inFlightAtCrash += transport!.stats.inFlight;
-      outage.secondDropIndex = mock.accepted.length;
       mock.dropConnections();
       await atAccepted(mock.counters.accepted + 1);
       outage.resumedAt = Date.now();
@@ -152,38 +151,55 @@ describe('HTTP/2 transport under chaos', () => {
     const lost = tokens.filter((t) => !seen.has(t) && !reported.has(t));
     expect(lost).toEqual([]);
 
-    // Duplicates: only what the mock processed and answered just before it crashed,
-    // whose answer died in the crashed session's buffers. The client saw no answer,
-    // so it sent the request again (same apns-id) on another session. The second
-    // drop (300 ms later) can do the same to a resend: every copy but the last was
-    // taken by a session that crashed, i.e. before the second drop.
-    const positions = new Map<string, number[]>();
+    // Duplicates, and deliveries the mock accepted that the client reported failed, are
+    // checked against the mock's own records of the crash. A copy whose answer the client
+    // never got is one the client sent again (or reported): for a token the client accepted,
+    // every copy but the last; for one it reported, every copy. Each such copy must be on a
+    // session the mock dropped. On that session the lost ones must be the last it accepted
+    // (TCP delivers in order: an answer that got through means every earlier one did; the
+    // requests it had open at the drop and answered after it are lost for sure). And there
+    // can be no more than the session's stream limit allows: those accepted before the drop
+    // were in flight at the client alongside the streams still open at the server, and the
+    // client never exceeds the limit; those accepted after it were among the open streams.
+    const dropped = new Map(mock.droppedSessions.map((d) => [d.connectionId, d]));
+    expect(dropped.size).toBeGreaterThan(0);
+    const copiesOf = new Map<string, number[]>();
     mock.accepted.forEach((a, i) => {
-      if (seen.get(a.token)! > 1) positions.set(a.token, [...(positions.get(a.token) ?? []), i]);
+      if (seen.get(a.token)! > 1 || reported.has(a.token)) copiesOf.set(a.token, [...(copiesOf.get(a.token) ?? []), i]);
     });
-    const unexplained = [...positions].filter(([, at]) => {
-      const last = at[at.length - 1]!;
-      const earlier = at.slice(0, -1);
-      return last < outage.crashIndex || earlier.some((i) => i >= outage.secondDropIndex || i < outage.crashIndex - outage.inFlightAtCrash);
-    });
-    expect(unexplained.map(([token, at]) => `${token} at ${at.join(', ')}`)).toEqual([]);
-    for (const [token, at] of positions) {
+    const lostCopies = new Set<number>();
+    const duplicated: string[] = [];
+    const acceptedAndReported: string[] = [];
+    for (const [token, at] of copiesOf) {
       const copies = at.map((i) => mock.accepted[i]!);
       expect(new Set(copies.map((c) => c.apnsId)).size).toBe(1);
       expect(new Set(copies.map((c) => c.connectionId)).size).toBe(copies.length);
-      expect(reported.has(token)).toBe(false);
+      if (reported.has(token)) {
+        acceptedAndReported.push(token);
+        for (const i of at) lostCopies.add(i);
+        // It says so: APNs may have delivered it all the same.
+        expect(reported.get(token)!.message).toMatch(/may have delivered it/);
+      } else {
+        duplicated.push(token);
+        for (const i of at.slice(0, -1)) lostCopies.add(i);
+      }
     }
-    // The same crash, when the resends then ran out of attempts: processed before the crash,
-    // answer lost, and the retries refused (503) or unanswered until the 4th attempt failed.
-    // The client cannot tell this from a delivery that never arrived; it reports the last answer.
-    const acceptedAndReported = [...reported.keys()].filter((t) => seen.has(t));
-    for (const token of acceptedAndReported) {
-      const at = mock.accepted.findIndex((a) => a.token === token);
-      expect(at).toBeLessThan(outage.secondDropIndex);
-      expect(at).toBeGreaterThanOrEqual(outage.crashIndex - outage.inFlightAtCrash);
-      expect(reported.get(token)!.attempts).toBeGreaterThanOrEqual(4);
+    const unexplained = [...lostCopies].filter((i) => !dropped.has(mock.accepted[i]!.connectionId));
+    expect(unexplained.map((i) => `${mock.accepted[i]!.token} at ${i} on session ${mock.accepted[i]!.connectionId}`)).toEqual([]);
+    let lostBound = 0;
+    for (const drop of dropped.values()) {
+      const onSession = mock.accepted.flatMap((a, i) => (a.connectionId === drop.connectionId ? [i] : []));
+      const firstLost = onSession.findIndex((i) => lostCopies.has(i) || i >= drop.acceptedBefore);
+      const lostHere = firstLost < 0 ? [] : onSession.slice(firstLost);
+      expect(lostHere.filter((i) => !lostCopies.has(i))).toEqual([]);
+      const lostAfterDrop = lostHere.filter((i) => i >= drop.acceptedBefore).length;
+      expect(lostHere.length - lostAfterDrop).toBeLessThanOrEqual(drop.maxConcurrentStreams - drop.openStreams);
+      expect(lostAfterDrop).toBeLessThanOrEqual(drop.openStreams);
+      lostBound += drop.maxConcurrentStreams;
     }
-    expect(positions.size + acceptedAndReported.length).toBeLessThanOrEqual(outage.inFlightAtCrash);
+    expect(duplicated.length + acceptedAndReported.length).toBeLessThanOrEqual(lostBound);
+    // Each lost copy but a reported delivery's last one was resent as unanswered, and counted so.
+    expect(stats.resentUnanswered).toBeGreaterThanOrEqual(lostCopies.size - acceptedAndReported.length);
 
     // Every failure names its reason: Apple's permanent rejections (410s on feedback$
     // as well), or the retryable answer a delivery got on its last of 4 attempts
@@ -199,7 +215,8 @@ describe('HTTP/2 transport under chaos', () => {
       } else {
         exhausted.push(e);
         // (RequestTimeout and ConnectionLost: a session the crash left without its close;
-        // ExpiredProviderToken: the renewal retry came on a delivery's last attempt.)
+        // ExpiredProviderToken: the renewal retry came on a delivery's last attempt.
+        // Sends refused unprocessed do not count among the 4.)
         expect(e.reason).toMatch(/^(TooManyRequests|InternalServerError|ServiceUnavailable|StreamRefused|GoAway|RequestTimeout|ConnectionLost|ExpiredProviderToken)$/);
         expect(e.attempts).toBeGreaterThanOrEqual(4);
         expect(e.message).toContain('giving up');
@@ -207,7 +224,14 @@ describe('HTTP/2 transport under chaos', () => {
     }
     for (const token of [...bad, ...unregistered]) expect(reported.has(token)).toBe(true);
     expect(feedback.map((f) => f.token).sort()).toEqual(errors.filter((e) => e.reason === 'Unregistered').map((e) => e.token).sort());
-    expect(exhausted.length).toBeLessThan(TOTAL * 0.01);
+    // A valid token fails for want of attempts only when all 4 of its processed attempts draw a
+    // retryable answer (5% each: 100,000 × 0.05^4 ≈ 0.6 expected) or, for the few thousand
+    // requests the crash left unanswered, the 3 attempts after it do (≈ 5,000 × 0.05^3 ≈ 0.6).
+    // Refusals (GOAWAY, REFUSED_STREAM) have their own budget of 8 and, at about one request in
+    // six, run out of it with odds near 10^-7. About 1.5 expected: 10 is a bound a correct
+    // client does not reach (Poisson tail below 10^-6), where spending attempts on refusals
+    // gave hundreds.
+    expect(exhausted.length).toBeLessThanOrEqual(10);
     expect(report.accepted).toBe(seen.size - acceptedAndReported.length);
 
     // The faults did happen.
@@ -224,7 +248,8 @@ describe('HTTP/2 transport under chaos', () => {
 
     console.info(
       `HTTP/2 chaos: ${TOTAL} notifications in ${durationMs} ms; failed ${errors.length} (BadDeviceToken ${bad.size}, Unregistered ${unregistered.size}, ` +
-        `attempts spent ${exhausted.length}: ${JSON.stringify(countBy(exhausted.map((e) => e.reason)))}), duplicates ${positions.size} and accepted-then-failed ${acceptedAndReported.length} of ${outage.inFlightAtCrash} in flight at the crash, requests ${stats.requests}, retries ${stats.retries}, resets ${stats.resets}, goaways ${stats.goaways}, ` +
+        `attempts spent ${exhausted.length}: ${JSON.stringify(countBy(exhausted.map((e) => e.reason)))}), duplicates ${duplicated.length} and accepted-then-reported ${acceptedAndReported.length} ` +
+        `(at most ${lostBound} by the mock's record of ${dropped.size} dropped sessions), requests ${stats.requests}, retries ${stats.retries}, resent unanswered ${stats.resentUnanswered}, resets ${stats.resets}, goaways ${stats.goaways}, ` +
         `unprocessed ${stats.unprocessed}, timeouts ${stats.timeouts}, sessions ${mock.counters.http2Sessions}, refused ${mock.counters.refusedConnections}, ` +
         `resumed ${outage.resumedAt - outage.endsAt} ms after the outage, unresponsive sessions ${logger.lines.filter((l) => l.includes('answered nothing')).length}, token signatures ${stats.tokenSignatures}`,
     );

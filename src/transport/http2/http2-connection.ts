@@ -97,13 +97,13 @@ const RESEND_UNPROCESSED = 3;
 type ResendKind = typeof RESEND_ANSWERED | typeof RESEND_RENEWED | typeof RESEND_UNANSWERED | typeof RESEND_UNPROCESSED;
 
 /**
- * The note an error gets when an earlier attempt of the delivery went unanswered:
+ * The note an error gets when an attempt of the delivery went unanswered:
  * APNs may have processed that copy, so "failed" may hide a delivery that happened.
  */
 export function maybeDeliveredNote(d: Delivery): string {
   const st = d.transportState as RetryState | undefined;
   return st !== undefined && st.unanswered > 0
-    ? ' An earlier attempt went unanswered (session lost, timed out or reset), so APNs may have delivered it all the same.'
+    ? ' An attempt went unanswered (session lost, timed out or reset), so APNs may have delivered it all the same.'
     : '';
 }
 

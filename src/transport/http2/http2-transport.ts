@@ -33,6 +33,10 @@ const ADVICE: Record<PoolFailureReason, string> = {
  *
  * 410 answers go to `hooks.onFeedback` as well as to the delivery's sink, so
  * `pollFeedback()` has nothing to read and resolves to `[]`.
+ *
+ * Delivery is at-least-once: a request sent on a session that dies before its
+ * answer is sent again (counted in `stats.resentUnanswered`); see
+ * `Http2Connection` for the three kinds of resend and their budgets.
  */
 export class Http2Transport implements ApnsTransport {
   private readonly pool: ConnectionPool;

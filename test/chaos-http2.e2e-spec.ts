@@ -157,11 +157,11 @@ describe('HTTP/2 transport under chaos', () => {
     // never got is one the client sent again (or reported): for a token the client accepted,
     // every copy but the last; for one it reported, every copy. Each such copy must be on a
     // session the mock dropped. On that session the lost ones must be the last it accepted
-    // (TCP delivers in order: an answer that got through means every earlier one did; the
-    // requests it had open at the drop and answered after it are lost for sure). And there
-    // can be no more than the session's stream limit allows: those accepted before the drop
-    // were in flight at the client alongside the streams still open at the server, and the
-    // client never exceeds the limit; those accepted after it were among the open streams.
+    // (TCP delivers in order: an answer that got through means every earlier one did; what it
+    // answered after the drop is lost for sure). And there can be no more than the stream
+    // limit allows: every lost one was in flight at the client when the session died, and the
+    // client never exceeds the limit; those accepted before the drop were in flight alongside
+    // the requests the server had received and not answered yet.
     const dropped = new Map(mock.droppedSessions.map((d) => [d.connectionId, d]));
     expect(dropped.size).toBeGreaterThan(0);
     const copiesOf = new Map<string, number[]>();
@@ -195,7 +195,7 @@ describe('HTTP/2 transport under chaos', () => {
       expect(lostHere.filter((i) => !lostCopies.has(i))).toEqual([]);
       const lostAfterDrop = lostHere.filter((i) => i >= drop.acceptedBefore).length;
       expect(lostHere.length - lostAfterDrop).toBeLessThanOrEqual(drop.maxConcurrentStreams - drop.openStreams);
-      expect(lostAfterDrop).toBeLessThanOrEqual(drop.openStreams);
+      expect(lostHere.length).toBeLessThanOrEqual(drop.maxConcurrentStreams);
       lostBound += drop.maxConcurrentStreams;
     }
     expect(duplicated.length + acceptedAndReported.length).toBeLessThanOrEqual(lostBound);
@@ -225,14 +225,34 @@ describe('HTTP/2 transport under chaos', () => {
     }
     for (const token of [...bad, ...unregistered]) expect(reported.has(token)).toBe(true);
     expect(feedback.map((f) => f.token).sort()).toEqual(errors.filter((e) => e.reason === 'Unregistered').map((e) => e.token).sort());
-    // A valid token fails for want of attempts only when all 4 of its processed attempts draw a
-    // retryable answer (5% each: 100,000 × 0.05^4 ≈ 0.6 expected) or, for the few thousand
-    // requests the crash left unanswered, the 3 attempts after it do (≈ 5,000 × 0.05^3 ≈ 0.6).
-    // Refusals (GOAWAY, REFUSED_STREAM) have their own budget of 8 and, at about one request in
-    // six, run out of it with odds near 10^-7. About 1.5 expected: 10 is a bound a correct
-    // client does not reach (Poisson tail below 10^-6), where spending attempts on refusals
-    // gave hundreds.
-    expect(exhausted.length).toBeLessThanOrEqual(10);
+    // A valid token fails for want of attempts only when each of its 4 processed attempts (sends
+    // refused unprocessed do not count: GOAWAY, REFUSED_STREAM have their own budget of 8, which
+    // at about one request in six refused runs out with odds near 10^-7) drew a retryable answer
+    // or went unanswered. Each case is checked against what was recorded:
+    // - all 4 answered: the mock recorded 4 retryable answers for the token. 5% of answers are
+    //   retryable, so about 100,000 × 0.05^4 ≈ 0.6 are expected; 6 is past a 10^-4 tail.
+    // - some unanswered: the error says APNs may have delivered it. Only the outage leaves
+    //   requests unanswered: the dropped sessions' (up to 1,000 each, 4 to 7 sessions) and those
+    //   of the sessions it leaves silent until a deadline passes (up to 2 seen, 1,000 each). One
+    //   that lost one attempt there fails at 0.05^3, one that lost two at 0.05^2 = 1/400: at
+    //   worst some 6,000 × 1/400 ≈ 15 expected, 2 to 6 in most runs; 30 is twice the worst.
+    // Spending attempts on refusals gave ~700 here.
+    const retryableAnswers = new Map<string, number>();
+    for (const r of mock.rejected) {
+      if (/^(TooManyRequests|InternalServerError|ServiceUnavailable|ExpiredProviderToken)$/.test(r.reason)) retryableAnswers.set(r.token, (retryableAnswers.get(r.token) ?? 0) + 1);
+    }
+    const answeredOut = exhausted.filter((e) => !/may have delivered it/.test(e.message));
+    // The figures first, so a failing bound below still shows them.
+    console.info(
+      `HTTP/2 chaos: ${TOTAL} notifications in ${durationMs} ms; failed ${errors.length} (BadDeviceToken ${bad.size}, Unregistered ${unregistered.size}, ` +
+        `attempts spent ${exhausted.length}, ${exhausted.length - answeredOut.length} of them after an unanswered attempt: ${JSON.stringify(countBy(exhausted.map((e) => e.reason)))}), duplicates ${duplicated.length} and accepted-then-reported ${acceptedAndReported.length} ` +
+        `(at most ${lostBound} by the mock's record of ${dropped.size} dropped sessions), requests ${stats.requests}, retries ${stats.retries}, resent unanswered ${stats.resentUnanswered}, resets ${stats.resets}, goaways ${stats.goaways}, ` +
+        `unprocessed ${stats.unprocessed}, timeouts ${stats.timeouts}, sessions ${mock.counters.http2Sessions}, refused ${mock.counters.refusedConnections}, ` +
+        `resumed ${outage.resumedAt - outage.endsAt} ms after the outage, unresponsive sessions ${logger.lines.filter((l) => l.includes('answered nothing')).length}, token signatures ${stats.tokenSignatures}`,
+    );
+    for (const e of answeredOut) expect(retryableAnswers.get(e.token) ?? 0).toBeGreaterThanOrEqual(4);
+    expect(answeredOut.length).toBeLessThanOrEqual(6);
+    expect(exhausted.length - answeredOut.length).toBeLessThanOrEqual(30);
     expect(report.accepted).toBe(seen.size - acceptedAndReported.length);
 
     // The faults did happen.
@@ -246,14 +266,6 @@ describe('HTTP/2 transport under chaos', () => {
     // The outage: sessions were refused, and sends resumed afterwards without a new client.
     expect(mock.counters.refusedConnections).toBeGreaterThan(outage.refusedBefore);
     expect(outage.resumedAt).toBeGreaterThanOrEqual(outage.endsAt - 50);
-
-    console.info(
-      `HTTP/2 chaos: ${TOTAL} notifications in ${durationMs} ms; failed ${errors.length} (BadDeviceToken ${bad.size}, Unregistered ${unregistered.size}, ` +
-        `attempts spent ${exhausted.length}: ${JSON.stringify(countBy(exhausted.map((e) => e.reason)))}), duplicates ${duplicated.length} and accepted-then-reported ${acceptedAndReported.length} ` +
-        `(at most ${lostBound} by the mock's record of ${dropped.size} dropped sessions), requests ${stats.requests}, retries ${stats.retries}, resent unanswered ${stats.resentUnanswered}, resets ${stats.resets}, goaways ${stats.goaways}, ` +
-        `unprocessed ${stats.unprocessed}, timeouts ${stats.timeouts}, sessions ${mock.counters.http2Sessions}, refused ${mock.counters.refusedConnections}, ` +
-        `resumed ${outage.resumedAt - outage.endsAt} ms after the outage, unresponsive sessions ${logger.lines.filter((l) => l.includes('answered nothing')).length}, token signatures ${stats.tokenSignatures}`,
-    );
   }, 120_000);
 });
 

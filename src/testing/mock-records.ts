@@ -54,7 +54,8 @@ export interface MockDroppedSession {
   readonly acceptedBefore: number;
   /**
    * Requests the session had received and not answered yet. The mock may still
-   * answer some of them (their answers cannot reach the client any more).
+   * answer some of them, and requests it had read but not yet seen may follow
+   * (their answers cannot reach the client any more).
    */
   readonly openStreams: number;
   /** The stream limit the session was under (SETTINGS_MAX_CONCURRENT_STREAMS). */

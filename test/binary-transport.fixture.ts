@@ -56,7 +56,7 @@ export function binaryConfig(mock: MockApnsServer, overrides: ConfigOverrides = 
     idleTimeoutMs: 0,
     requestTimeoutMs: 5_000,
     pingIntervalMs: 60_000,
-    retry: { attempts: 4, baseDelayMs: 10, maxDelayMs: 100, ...retry },
+    retry: { attempts: 4, baseDelayMs: 10, maxDelayMs: 100, maxRetryAfterMs: 60_000, unprocessedResends: 8, ...retry },
     reconnect: { baseDelayMs: 20, maxDelayMs: 200, giveUpAfterMs: 5_000, ...reconnect },
     binary: {
       format: 'frame',

@@ -16,14 +16,18 @@ import { waitUntil } from './binary-transport.fixture.js';
 // lowers SETTINGS_MAX_CONCURRENT_STREAMS to 1 and back, expires the provider
 // token once and goes away for a few seconds. A seeded 0.5% of the tokens are
 // refused for good (400 BadDeviceToken, 410 Unregistered). At the end each
-// notification is recorded exactly once by the mock or reported once on errors$
-// with its reason: nothing lost, nothing duplicated.
+// notification is recorded by the mock or reported once on errors$ with its
+// reason: nothing lost. Recorded more than once only where the mock's own
+// records show why: a copy the mock accepted on a session it then dropped,
+// before the answer could reach the client, which had to send it again
+// (at-least-once, see the README's HTTP/2 delivery semantics).
 
 const SEED = 20_261_124;
 /**
- * 100,000 took close to a minute on the shared 2-core machine (the mock and the
+ * 100,000 take about 26 s alone on the shared 2-core machine (the mock and the
  * client share one CPU; every GOAWAY and refusal resends up to a session's 1,000
- * streams); 60,000 runs in well under half a minute with every fault in it.
+ * streams), and up to a minute while the rest of the suite runs beside it: the
+ * test's timeout leaves room for that.
  */
 const TOTAL = 100_000;
 const RETRYABLE_FRACTION = 0.05;
@@ -95,7 +99,7 @@ describe('HTTP/2 transport under chaos', () => {
     mock.faults.goawayAfter(4_000);
     mock.faults.respondWith(429, 'TooManyRequests', { fraction: RETRYABLE_FRACTION });
     const atAccepted = (n: number) => mock.waitFor(() => mock.counters.accepted >= n, 50_000);
-    const outage = { refusedBefore: 0, endsAt: 0, resumedAt: 0, crashIndex: 0, secondDropIndex: 0, inFlightAtCrash: 0 };
+    const outage = { refusedBefore: 0, endsAt: 0, resumedAt: 0 };
     const chaos = (async () => {
       await atAccepted(10_000);
       mock.faults.resetStreams(200);
@@ -114,15 +118,11 @@ describe('HTTP/2 transport under chaos', () => {
       await atAccepted(60_000);
       // The mock goes away: open sessions crash, new ones are refused for a few seconds.
       outage.refusedBefore = mock.counters.refusedConnections;
-      outage.crashIndex = mock.accepted.length;
-      outage.inFlightAtCrash = transport!.stats.inFlight;
       mock.faults.refuseConnections(OUTAGE_MS);
       mock.dropConnections();
       outage.endsAt = Date.now() + OUTAGE_MS;
       // A session still in its TLS handshake at the crash was let in before the refusal: drop it too.
       await new Promise((resolve) => setTimeout(resolve, 300));
-      outage.inFlightAtCrash += transport!.stats.inFlight;
-      outage.secondDropIndex = mock.accepted.length;
       mock.dropConnections();
       await atAccepted(mock.counters.accepted + 1);
       outage.resumedAt = Date.now();
@@ -152,38 +152,55 @@ describe('HTTP/2 transport under chaos', () => {
     const lost = tokens.filter((t) => !seen.has(t) && !reported.has(t));
     expect(lost).toEqual([]);
 
-    // Duplicates: only what the mock processed and answered just before it crashed,
-    // whose answer died in the crashed session's buffers. The client saw no answer,
-    // so it sent the request again (same apns-id) on another session. The second
-    // drop (300 ms later) can do the same to a resend: every copy but the last was
-    // taken by a session that crashed, i.e. before the second drop.
-    const positions = new Map<string, number[]>();
+    // Duplicates, and deliveries the mock accepted that the client reported failed, are
+    // checked against the mock's own records of the crash. A copy whose answer the client
+    // never got is one the client sent again (or reported): for a token the client accepted,
+    // every copy but the last; for one it reported, every copy. Each such copy must be on a
+    // session the mock dropped. On that session the lost ones must be the last it accepted
+    // (TCP delivers in order: an answer that got through means every earlier one did; what it
+    // answered after the drop is lost for sure). And there can be no more than the stream
+    // limit allows: every lost one was in flight at the client when the session died, and the
+    // client never exceeds the limit; those accepted before the drop were in flight alongside
+    // the requests the server had received and not answered yet.
+    const dropped = new Map(mock.droppedSessions.map((d) => [d.connectionId, d]));
+    expect(dropped.size).toBeGreaterThan(0);
+    const copiesOf = new Map<string, number[]>();
     mock.accepted.forEach((a, i) => {
-      if (seen.get(a.token)! > 1) positions.set(a.token, [...(positions.get(a.token) ?? []), i]);
+      if (seen.get(a.token)! > 1 || reported.has(a.token)) copiesOf.set(a.token, [...(copiesOf.get(a.token) ?? []), i]);
     });
-    const unexplained = [...positions].filter(([, at]) => {
-      const last = at[at.length - 1]!;
-      const earlier = at.slice(0, -1);
-      return last < outage.crashIndex || earlier.some((i) => i >= outage.secondDropIndex || i < outage.crashIndex - outage.inFlightAtCrash);
-    });
-    expect(unexplained.map(([token, at]) => `${token} at ${at.join(', ')}`)).toEqual([]);
-    for (const [token, at] of positions) {
+    const lostCopies = new Set<number>();
+    const duplicated: string[] = [];
+    const acceptedAndReported: string[] = [];
+    for (const [token, at] of copiesOf) {
       const copies = at.map((i) => mock.accepted[i]!);
       expect(new Set(copies.map((c) => c.apnsId)).size).toBe(1);
       expect(new Set(copies.map((c) => c.connectionId)).size).toBe(copies.length);
-      expect(reported.has(token)).toBe(false);
+      if (reported.has(token)) {
+        acceptedAndReported.push(token);
+        for (const i of at) lostCopies.add(i);
+        // It says so: APNs may have delivered it all the same.
+        expect(reported.get(token)!.message).toMatch(/may have delivered it/);
+      } else {
+        duplicated.push(token);
+        for (const i of at.slice(0, -1)) lostCopies.add(i);
+      }
     }
-    // The same crash, when the resends then ran out of attempts: processed before the crash,
-    // answer lost, and the retries refused (503) or unanswered until the 4th attempt failed.
-    // The client cannot tell this from a delivery that never arrived; it reports the last answer.
-    const acceptedAndReported = [...reported.keys()].filter((t) => seen.has(t));
-    for (const token of acceptedAndReported) {
-      const at = mock.accepted.findIndex((a) => a.token === token);
-      expect(at).toBeLessThan(outage.secondDropIndex);
-      expect(at).toBeGreaterThanOrEqual(outage.crashIndex - outage.inFlightAtCrash);
-      expect(reported.get(token)!.attempts).toBe(4);
+    const unexplained = [...lostCopies].filter((i) => !dropped.has(mock.accepted[i]!.connectionId));
+    expect(unexplained.map((i) => `${mock.accepted[i]!.token} at ${i} on session ${mock.accepted[i]!.connectionId}`)).toEqual([]);
+    let lostBound = 0;
+    for (const drop of dropped.values()) {
+      const onSession = mock.accepted.flatMap((a, i) => (a.connectionId === drop.connectionId ? [i] : []));
+      const firstLost = onSession.findIndex((i) => lostCopies.has(i) || i >= drop.acceptedBefore);
+      const lostHere = firstLost < 0 ? [] : onSession.slice(firstLost);
+      expect(lostHere.filter((i) => !lostCopies.has(i))).toEqual([]);
+      const lostAfterDrop = lostHere.filter((i) => i >= drop.acceptedBefore).length;
+      expect(lostHere.length - lostAfterDrop).toBeLessThanOrEqual(drop.maxConcurrentStreams - drop.openStreams);
+      expect(lostHere.length).toBeLessThanOrEqual(drop.maxConcurrentStreams);
+      lostBound += drop.maxConcurrentStreams;
     }
-    expect(positions.size + acceptedAndReported.length).toBeLessThanOrEqual(outage.inFlightAtCrash);
+    expect(duplicated.length + acceptedAndReported.length).toBeLessThanOrEqual(lostBound);
+    // Each lost copy but a reported delivery's last one was resent as unanswered, and counted so.
+    expect(stats.resentUnanswered).toBeGreaterThanOrEqual(lostCopies.size - acceptedAndReported.length);
 
     // Every failure names its reason: Apple's permanent rejections (410s on feedback$
     // as well), or the retryable answer a delivery got on its last of 4 attempts
@@ -199,15 +216,43 @@ describe('HTTP/2 transport under chaos', () => {
       } else {
         exhausted.push(e);
         // (RequestTimeout and ConnectionLost: a session the crash left without its close;
-        // ExpiredProviderToken: the renewal retry came on a delivery's last attempt.)
+        // ExpiredProviderToken: the renewal retry came on a delivery's last attempt.
+        // Sends refused unprocessed do not count among the 4.)
         expect(e.reason).toMatch(/^(TooManyRequests|InternalServerError|ServiceUnavailable|StreamRefused|GoAway|RequestTimeout|ConnectionLost|ExpiredProviderToken)$/);
-        expect(e.attempts).toBe(4);
+        expect(e.attempts).toBeGreaterThanOrEqual(4);
         expect(e.message).toContain('giving up');
       }
     }
     for (const token of [...bad, ...unregistered]) expect(reported.has(token)).toBe(true);
     expect(feedback.map((f) => f.token).sort()).toEqual(errors.filter((e) => e.reason === 'Unregistered').map((e) => e.token).sort());
-    expect(exhausted.length).toBeLessThan(TOTAL * 0.01);
+    // A valid token fails for want of attempts only when each of its 4 processed attempts (sends
+    // refused unprocessed do not count: GOAWAY, REFUSED_STREAM have their own budget of 8, which
+    // at about one request in six refused runs out with odds near 10^-7) drew a retryable answer
+    // or went unanswered. Each case is checked against what was recorded:
+    // - all 4 answered: the mock recorded 4 retryable answers for the token. 5% of answers are
+    //   retryable, so about 100,000 × 0.05^4 ≈ 0.6 are expected; 6 is past a 10^-4 tail.
+    // - some unanswered: the error says APNs may have delivered it. Only the outage leaves
+    //   requests unanswered: the dropped sessions' (up to 1,000 each, 4 to 7 sessions) and those
+    //   of the sessions it leaves silent until a deadline passes (up to 2 seen, 1,000 each). One
+    //   that lost one attempt there fails at 0.05^3, one that lost two at 0.05^2 = 1/400: at
+    //   worst some 6,000 × 1/400 ≈ 15 expected, 2 to 6 in most runs; 30 is twice the worst.
+    // Spending attempts on refusals gave ~700 here.
+    const retryableAnswers = new Map<string, number>();
+    for (const r of mock.rejected) {
+      if (/^(TooManyRequests|InternalServerError|ServiceUnavailable|ExpiredProviderToken)$/.test(r.reason)) retryableAnswers.set(r.token, (retryableAnswers.get(r.token) ?? 0) + 1);
+    }
+    const answeredOut = exhausted.filter((e) => !/may have delivered it/.test(e.message));
+    // The figures first, so a failing bound below still shows them.
+    console.info(
+      `HTTP/2 chaos: ${TOTAL} notifications in ${durationMs} ms; failed ${errors.length} (BadDeviceToken ${bad.size}, Unregistered ${unregistered.size}, ` +
+        `attempts spent ${exhausted.length}, ${exhausted.length - answeredOut.length} of them after an unanswered attempt: ${JSON.stringify(countBy(exhausted.map((e) => e.reason)))}), duplicates ${duplicated.length} and accepted-then-reported ${acceptedAndReported.length} ` +
+        `(at most ${lostBound} by the mock's record of ${dropped.size} dropped sessions), requests ${stats.requests}, retries ${stats.retries}, resent unanswered ${stats.resentUnanswered}, resets ${stats.resets}, goaways ${stats.goaways}, ` +
+        `unprocessed ${stats.unprocessed}, timeouts ${stats.timeouts}, sessions ${mock.counters.http2Sessions}, refused ${mock.counters.refusedConnections}, ` +
+        `resumed ${outage.resumedAt - outage.endsAt} ms after the outage, unresponsive sessions ${logger.lines.filter((l) => l.includes('answered nothing')).length}, token signatures ${stats.tokenSignatures}`,
+    );
+    for (const e of answeredOut) expect(retryableAnswers.get(e.token) ?? 0).toBeGreaterThanOrEqual(4);
+    expect(answeredOut.length).toBeLessThanOrEqual(6);
+    expect(exhausted.length - answeredOut.length).toBeLessThanOrEqual(30);
     expect(report.accepted).toBe(seen.size - acceptedAndReported.length);
 
     // The faults did happen.
@@ -221,14 +266,7 @@ describe('HTTP/2 transport under chaos', () => {
     // The outage: sessions were refused, and sends resumed afterwards without a new client.
     expect(mock.counters.refusedConnections).toBeGreaterThan(outage.refusedBefore);
     expect(outage.resumedAt).toBeGreaterThanOrEqual(outage.endsAt - 50);
-
-    console.info(
-      `HTTP/2 chaos: ${TOTAL} notifications in ${durationMs} ms; failed ${errors.length} (BadDeviceToken ${bad.size}, Unregistered ${unregistered.size}, ` +
-        `attempts spent ${exhausted.length}: ${JSON.stringify(countBy(exhausted.map((e) => e.reason)))}), duplicates ${positions.size} and accepted-then-failed ${acceptedAndReported.length} of ${outage.inFlightAtCrash} in flight at the crash, requests ${stats.requests}, retries ${stats.retries}, resets ${stats.resets}, goaways ${stats.goaways}, ` +
-        `unprocessed ${stats.unprocessed}, timeouts ${stats.timeouts}, sessions ${mock.counters.http2Sessions}, refused ${mock.counters.refusedConnections}, ` +
-        `resumed ${outage.resumedAt - outage.endsAt} ms after the outage, unresponsive sessions ${logger.lines.filter((l) => l.includes('answered nothing')).length}, token signatures ${stats.tokenSignatures}`,
-    );
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('HTTP/2 session that goes silent while busy', () => {

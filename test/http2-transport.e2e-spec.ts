@@ -1,4 +1,6 @@
 // HTTP/2 transport against the mock APNs server: real TLS, real HTTP/2, 127.0.0.1 only.
+import { ApnsClient } from '../src/client/apns-client.js';
+import { isValidApnsId } from '../src/codec/http2-request.js';
 import { ApnsValidationError } from '../src/errors/apns-validation.error.js';
 import { MockApnsServer, testCredentials } from '../src/testing/index.js';
 import { Http2Transport } from '../src/transport/http2/http2-transport.js';
@@ -10,8 +12,8 @@ import {
   RecordingSink,
   tokenFor,
   type AuthMode,
+  type Http2ConfigOverrides,
 } from '../src/transport/http2/test-config.fixture.js';
-import type { TransportConfig } from '../src/transport/transport-config.js';
 
 describe('Http2Transport', () => {
   let mock: MockApnsServer;
@@ -29,7 +31,7 @@ describe('Http2Transport', () => {
     await mock.stop();
   });
 
-  function transport(sink: RecordingSink, auth: AuthMode = 'token', overrides: Partial<TransportConfig> = {}): Http2Transport {
+  function transport(sink: RecordingSink, auth: AuthMode = 'token', overrides: Http2ConfigOverrides = {}): Http2Transport {
     const t = new Http2Transport(http2TestConfig(mock.http2Port, { auth, overrides }), sink.hooks);
     open.push(t);
     return t;
@@ -83,14 +85,17 @@ describe('Http2Transport', () => {
   it('keeps the same apns-id on every attempt and reports it with the acceptance', async () => {
     const sink = new RecordingSink();
     const t = transport(sink);
-    mock.faults.respondWith(503, 'ServiceUnavailable', { count: 1 });
+    mock.faults.respondWith(503, 'ServiceUnavailable', { count: 2 });
     const d = makeDelivery(tokenFor(7), sink);
     t.offer(d);
     await sink.waitSettled(1);
-    expect(d.attempts).toBe(2);
-    expect(mock.accepted).toHaveLength(1);
-    expect(mock.accepted[0]!.apnsId).toBe(d.apnsId);
-    expect(sink.acceptedBy.get(d.token)?.apnsId).toBe(d.apnsId);
+    expect(d.attempts).toBe(3);
+    // The ids the mock saw (it answers a request's valid apns-id, or one of its own when there is none).
+    const seen = [...mock.rejected.map((r) => r.apnsId), mock.accepted[0]?.headers?.['apns-id']];
+    expect(seen).toHaveLength(3);
+    expect(isValidApnsId(seen[0]!)).toBe(true);
+    expect(new Set(seen)).toEqual(new Set([seen[0]]));
+    expect(sink.acceptedBy.get(d.token)?.apnsId).toBe(seen[0]);
   });
 
   it('fails a 410 with Apple reason and timestamp, and reports the token on the feedback hook', async () => {
@@ -123,10 +128,25 @@ describe('Http2Transport', () => {
   });
 
   it('refuses header problems before any request is made', async () => {
-    transport(new RecordingSink());
-    expect(() => prepared({ alert: 'x', collapseId: 'c'.repeat(65) })).toThrow(ApnsValidationError);
-    expect(() => prepared({ contentAvailable: 1, pushType: 'background', priority: 10 })).toThrow(/priority/);
-    expect(mock.counters.streams).toBe(0);
+    const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
+    const client = new ApnsClient({
+      gateway: mock.http2Gateway,
+      ca: testCredentials.ca,
+      token: { key: testCredentials.signingKey, keyId: testCredentials.keyId, teamId: testCredentials.teamId },
+      topic: 'com.example.app',
+      logger: quiet,
+    });
+    try {
+      await expect(client.send({ alert: 'x', collapseId: 'c'.repeat(65) }, [tokenFor(1)])).rejects.toThrow(ApnsValidationError);
+      await expect(client.send({ contentAvailable: 1, pushType: 'background', priority: 10 }, [tokenFor(1)])).rejects.toThrow(/priority/);
+      expect(mock.counters.http2Sessions).toBe(0);
+      expect(mock.counters.streams).toBe(0);
+      // The same client does reach the mock: the zeros above are not for want of a connection.
+      await expect(client.send({ alert: 'x', collapseId: 'c'.repeat(64) }, [tokenFor(1)])).resolves.toMatchObject({ accepted: 1 });
+      expect(mock.counters.streams).toBe(1);
+    } finally {
+      await client.close();
+    }
   });
 
   it('fails alone a request whose headers node refuses, and keeps the session for the others', async () => {

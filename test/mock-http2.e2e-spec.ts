@@ -373,9 +373,19 @@ describe('MockApnsServer HTTP/2 API', () => {
       mock.dropConnections();
       await expect(pending).rejects.toThrow(/without a response/);
       expect(goaway).toBe(false);
+      // What the session held at the drop, for tests that check a client's resends against it.
+      expect(mock.droppedSessions).toEqual([{ connectionId: 1, acceptedBefore: 0, openStreams: 1, maxConcurrentStreams: 1000 }]);
       mock.faults.latency(0);
       expect((await h2Send(await open('valid'))).status).toBe(200);
       expect(mock.counters.accepted).toBe(1);
+      mock.clearRecords();
+      expect(mock.droppedSessions).toEqual([]);
+    });
+
+    it('counts the PING frames clients send', async () => {
+      const session = await open('valid');
+      for (let i = 0; i < 2; i++) await new Promise<void>((resolve, reject) => session.ping((error) => (error ? reject(error) : resolve())));
+      expect(mock.counters.pings).toBe(2);
     });
 
     it('honours the maxConcurrentStreams option', async () => {

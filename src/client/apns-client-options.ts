@@ -29,12 +29,29 @@ export interface ApnsProviderTokenOptions {
 
 /** Retries of deliveries Apple says may be retried (429, 500, 503, GOAWAY, lost session). */
 export interface ApnsRetryOptions {
-  /** Total attempts per delivery, the first one included. Default 4. */
+  /**
+   * Total attempts per delivery, the first one included. On HTTP/2 a send the
+   * server provably never processed does not count here but in
+   * `unprocessedResends`. Default 4.
+   */
   attempts?: number;
   /** First retry delay, ms; doubles on each attempt, with full jitter. Default 100. */
   baseDelayMs?: number;
-  /** Cap of one retry delay, ms; a longer `retry-after` from Apple still wins. Default 5000. */
+  /** Cap of one retry delay, ms; a longer `retry-after` from Apple still wins, up to `maxRetryAfterMs`. Default 5000. */
   maxDelayMs?: number;
+  /**
+   * HTTP/2: longest `retry-after` honoured, ms. A delivery Apple asks to hold
+   * longer is not kept in memory that long: it fails at once (retryable, with
+   * Apple's reason and a message saying how long Apple asked to wait). Default 60000.
+   */
+  maxRetryAfterMs?: number;
+  /**
+   * HTTP/2: how many more times a request the server provably never processed
+   * (a stream above a GOAWAY's last-stream-id, or reset with REFUSED_STREAM) is
+   * sent again, on top of `attempts`: the first time at once, then with backoff,
+   * so a server that keeps refusing still ends the delivery. Default 8.
+   */
+  unprocessedResends?: number;
 }
 
 /** Reconnection after a connection fails to open (normal replacements open at once). */

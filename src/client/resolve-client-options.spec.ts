@@ -50,7 +50,7 @@ describe('resolveClientOptions', () => {
         idleTimeoutMs: 300_000,
         requestTimeoutMs: 10_000,
         pingIntervalMs: 60_000,
-        retry: { attempts: 4, baseDelayMs: 100, maxDelayMs: 5000 },
+        retry: { attempts: 4, baseDelayMs: 100, maxDelayMs: 5000, maxRetryAfterMs: 60_000, unprocessedResends: 8 },
         reconnect: { baseDelayMs: 250, maxDelayMs: 30_000, giveUpAfterMs: 30_000 },
         binary: { format: 'frame', sentBufferSize: 10_000, uncertainWindow: 'resend', uncertainWindowMs: 1000, feedbackIdleTimeoutMs: 5000 },
       });
@@ -319,7 +319,7 @@ describe('resolveClientOptions', () => {
         requestTimeoutMs: 0,
         pingIntervalMs: Number.NaN,
         drainTimeoutMs: -1,
-        retry: { attempts: 0, baseDelayMs: -1 },
+        retry: { attempts: 0, baseDelayMs: -1, maxRetryAfterMs: -1, unprocessedResends: -1 },
         reconnect: { baseDelayMs: 0 },
         binary: { sentBufferSize: 0, feedbackIdleTimeoutMs: 0 },
       }).join('\n');
@@ -333,6 +333,8 @@ describe('resolveClientOptions', () => {
         'drainTimeoutMs: must be a non-negative number',
         'retry.attempts: must be an integer of at least 1',
         'retry.baseDelayMs: must be a non-negative number',
+        'retry.maxRetryAfterMs: must be a non-negative number of milliseconds, got -1',
+        'retry.unprocessedResends: must be an integer of at least 0, got -1',
         'reconnect.baseDelayMs: must be a positive number',
         'binary.sentBufferSize: must be an integer of at least 1',
         'binary.feedbackIdleTimeoutMs: must be a positive number',

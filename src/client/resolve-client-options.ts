@@ -35,7 +35,7 @@ export const CLIENT_DEFAULTS = Object.freeze({
   pingIntervalMs: 60_000,
   drainTimeoutMs: 5_000,
   tokenRefreshAfterMs: 50 * MINUTE,
-  retry: Object.freeze({ attempts: 4, baseDelayMs: 100, maxDelayMs: 5_000 }),
+  retry: Object.freeze({ attempts: 4, baseDelayMs: 100, maxDelayMs: 5_000, maxRetryAfterMs: 60_000, unprocessedResends: 8 }),
   reconnect: Object.freeze({ baseDelayMs: 250, maxDelayMs: 30_000, giveUpAfterMs: 30_000 }),
   binary: Object.freeze({
     format: 'frame',
@@ -127,6 +127,8 @@ export function checkClientOptions(
     attempts: int(retryIn.attempts, 'retry.attempts', CLIENT_DEFAULTS.retry.attempts, 1, problems),
     baseDelayMs: ms(retryIn.baseDelayMs, 'retry.baseDelayMs', CLIENT_DEFAULTS.retry.baseDelayMs, true, problems),
     maxDelayMs: ms(retryIn.maxDelayMs, 'retry.maxDelayMs', CLIENT_DEFAULTS.retry.maxDelayMs, true, problems),
+    maxRetryAfterMs: ms(retryIn.maxRetryAfterMs, 'retry.maxRetryAfterMs', CLIENT_DEFAULTS.retry.maxRetryAfterMs, true, problems),
+    unprocessedResends: int(retryIn.unprocessedResends, 'retry.unprocessedResends', CLIENT_DEFAULTS.retry.unprocessedResends, 0, problems),
   };
   if (retry.maxDelayMs < retry.baseDelayMs) {
     problems.push({ field: 'retry.maxDelayMs', message: `must be at least retry.baseDelayMs (${retry.baseDelayMs}).` });

@@ -8,7 +8,7 @@ import { MockFeedbackService } from './mock-feedback-service.js';
 import { MockHttp2Api } from './mock-http2-api.js';
 import type { MockApnsServerOptions } from './mock-apns-server.options.js';
 import { MockRecordBook } from './mock-record-book.js';
-import type { MockAcceptedNotification, MockCounters, MockRejection } from './mock-records.js';
+import type { MockAcceptedNotification, MockCounters, MockDroppedSession, MockRejection } from './mock-records.js';
 import type { MockServerContext } from './mock-server-context.js';
 import { ProviderTokenVerifier } from './provider-token-verifier.js';
 import { createSeededRandom } from './seeded-random.js';
@@ -232,6 +232,11 @@ export class MockApnsServer {
     return this.records.rejected;
   }
 
+  /** HTTP/2 sessions cut by `dropConnections()`, in order, with what they held at that moment. */
+  get droppedSessions(): readonly MockDroppedSession[] {
+    return this.records.droppedSessions;
+  }
+
   get counters(): Readonly<MockCounters> {
     return this.records.counters;
   }
@@ -262,7 +267,7 @@ export class MockApnsServer {
     return this.records.waitFor(predicate, timeoutMs, () => 'waitFor: the condition never held');
   }
 
-  /** Empties `accepted` and `rejected` and zeroes the counters; scripts and faults stay. */
+  /** Empties `accepted`, `rejected` and `droppedSessions` and zeroes the counters; scripts and faults stay. */
   clearRecords(): void {
     this.records.clear();
     this.verifier.clearSeen();

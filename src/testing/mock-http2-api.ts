@@ -57,6 +57,8 @@ interface SessionState {
   loweredLimit: number | undefined;
   streams: number;
   open: number;
+  /** Requests received and not answered yet (`open` also counts answered streams until they close). */
+  awaiting: number;
   goaway: { afterStreams: number; errorCode: number; reason: string | undefined } | undefined;
   /** Last stream id still processed after our GOAWAY; undefined until one is sent. */
   lastStreamId: number | undefined;
@@ -195,6 +197,7 @@ export class MockHttp2Api {
       loweredLimit: undefined,
       streams: 0,
       open: 0,
+      awaiting: 0,
       goaway: this.ctx.faults.takeGoaway(),
       lastStreamId: undefined,
       ending: false,
@@ -206,6 +209,10 @@ export class MockHttp2Api {
     const how = { token: 'token auth', certificate: 'certificate auth', badCertificate: 'invalid client certificate', wrongEnvironment: 'client certificate for the other environment' };
     this.ctx.log(`http2 session ${state.id} opened (${how[auth]})`);
     session.on('error', () => undefined);
+    session.on('ping', () => {
+      this.ctx.records.counters.pings++;
+      this.ctx.records.changed();
+    });
     session.on('close', () => {
       this.sessions.delete(session);
       this.ctx.log(`http2 session ${state.id} closed`);
@@ -231,9 +238,11 @@ export class MockHttp2Api {
     counters.streams++;
     state.streams++;
     state.open++;
+    state.awaiting++;
     if (state.open > counters.maxConcurrentStreamsSeen) counters.maxConcurrentStreamsSeen = state.open;
     stream.on('close', () => {
       state.open--;
+      if ((stream as AnsweredStream)[ANSWERED] !== true) state.awaiting--;
       if (state.lastStreamId !== undefined && state.open === 0) this.endSession(state);
     });
     if (state.goaway !== undefined && state.streams === state.goaway.afterStreams) this.sendGoaway(session, state, stream.id);
@@ -409,7 +418,7 @@ export class MockHttp2Api {
   ): void {
     const responseHeaders: Record<string, string | number> = { ':status': 200, 'apns-id': apnsId };
     if (this.options.uniqueIds) responseHeaders['apns-unique-id'] = this.uniqueIds.next();
-    this.respond(stream, () => {
+    this.respond(stream, state, () => {
       stream.respond(responseHeaders, { endStream: true });
       if (state.loweredLimit !== undefined) this.tellLimit(state, undefined);
       this.ctx.records.accept(
@@ -429,7 +438,7 @@ export class MockHttp2Api {
     if (answer.retryAfterSeconds !== undefined) responseHeaders['retry-after'] = String(answer.retryAfterSeconds);
     const reason = answer.reason ?? '';
     const body = JSON.stringify(answer.status === 410 ? { reason, timestamp: answer.timestamp ?? Date.now() } : { reason });
-    this.respond(stream, () => {
+    this.respond(stream, state, () => {
       stream.respond(responseHeaders);
       stream.end(body);
       const lowered = this.ctx.faults.streamLimitAfterRejectionSetting;
@@ -455,21 +464,36 @@ export class MockHttp2Api {
 
   /** Drops every connection at once, without GOAWAY: a crash, as the clients see it. */
   dropConnections(): void {
-    for (const state of this.sessions.values()) state.socket.destroy();
+    for (const state of this.sessions.values()) {
+      if (state.socket.destroyed) continue;
+      state.socket.destroy();
+      this.ctx.records.dropped({
+        connectionId: state.id,
+        acceptedBefore: this.ctx.records.accepted.length,
+        openStreams: state.awaiting,
+        maxConcurrentStreams: state.loweredLimit ?? this.maxStreams,
+      });
+    }
   }
 
   /** Writes now, or after the scripted latency; a stream reset meanwhile gets nothing. */
-  private respond(stream: ServerHttp2Stream, write: () => void): void {
+  private respond(stream: ServerHttp2Stream, state: SessionState, write: () => void): void {
     const latency = this.ctx.faults.latencySetting;
     if (latency === 0) {
-      if (!stream.destroyed && !stream.closed) write();
+      if (!stream.destroyed && !stream.closed) this.answer(stream, state, write);
       return;
     }
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      if (!stream.destroyed && !stream.closed) write();
+      if (!stream.destroyed && !stream.closed) this.answer(stream, state, write);
     }, latency);
     this.timers.add(timer);
+  }
+
+  private answer(stream: ServerHttp2Stream, state: SessionState, write: () => void): void {
+    (stream as AnsweredStream)[ANSWERED] = true;
+    state.awaiting--;
+    write();
   }
 
   private sendGoaway(session: ServerHttp2Session, state: SessionState, lastStreamId: number): void {
@@ -520,3 +544,6 @@ function copyHeaders(headers: IncomingHttpHeaders): Record<string, string> {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Set on a stream once the mock has written its answer. */
+const ANSWERED = Symbol('answered');
+type AnsweredStream = ServerHttp2Stream & { [ANSWERED]?: boolean };

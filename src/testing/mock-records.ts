@@ -41,6 +41,27 @@ export interface MockRejection {
   readonly connectionId: number;
 }
 
+/**
+ * An HTTP/2 session the mock cut with `dropConnections()`: a crash, as the
+ * client sees it. Answers written just before may never have reached the
+ * client, which then sends those requests again (at-least-once): this record
+ * is what such duplicates can be checked against.
+ */
+export interface MockDroppedSession {
+  /** The session (as in `connectionId` of the records). */
+  readonly connectionId: number;
+  /** `accepted.length` at the drop: everything the session accepted has a lower index. */
+  readonly acceptedBefore: number;
+  /**
+   * Requests the session had received and not answered yet. The mock may still
+   * answer some of them, and requests it had read but not yet seen may follow
+   * (their answers cannot reach the client any more).
+   */
+  readonly openStreams: number;
+  /** The stream limit the session was under (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly maxConcurrentStreams: number;
+}
+
 /** Running totals since start (or `clearRecords()`). */
 export interface MockCounters {
   /** TLS connections accepted by the binary gateway. */
@@ -81,6 +102,8 @@ export interface MockCounters {
   wrongEnvironmentCertificates: number;
   /** Highest number of HTTP/2 streams open at once on one session. */
   maxConcurrentStreamsSeen: number;
+  /** HTTP/2 PING frames received from clients (acknowledgements not counted). */
+  pings: number;
 }
 
 export function emptyCounters(): MockCounters {
@@ -102,5 +125,6 @@ export function emptyCounters(): MockCounters {
     tlsErrors: 0,
     wrongEnvironmentCertificates: 0,
     maxConcurrentStreamsSeen: 0,
+    pings: 0,
   };
 }

@@ -29,12 +29,16 @@ export interface ProviderTokenConfig {
 }
 
 export interface RetryConfig {
-  /** Total attempts per delivery, first one included. Default 4. */
+  /** Total attempts per delivery, first one included (HTTP/2: sends the server never processed not counted). Default 4. */
   attempts: number;
   /** First retry delay, ms; doubles each time, with full jitter. Default 100. */
   baseDelayMs: number;
-  /** Cap of one retry delay, ms (a larger retry-after is honoured). Default 5000. */
+  /** Cap of one retry delay, ms (a larger retry-after is honoured up to `maxRetryAfterMs`). Default 5000. */
   maxDelayMs: number;
+  /** HTTP/2: longest retry-after honoured, ms; a delivery asked to wait longer fails (retryable). Default 60000. */
+  maxRetryAfterMs: number;
+  /** HTTP/2: resends of a request the server provably never processed, on top of `attempts`. Default 8. */
+  unprocessedResends: number;
 }
 
 export interface ReconnectConfig {

@@ -28,15 +28,29 @@ export const MAX_STREAMS_PER_SESSION = 2000;
 export interface Http2Counters {
   /** Requests written (attempts), retries included. */
   requests: number;
-  /** Retries scheduled (429, 5xx, resets, timeouts, ExpiredProviderToken). */
+  /**
+   * Resends scheduled, of every kind: retryable answers (429, 5xx,
+   * ExpiredProviderToken, TooManyProviderTokenUpdates), requests that went
+   * unanswered, and requests the server never processed.
+   */
   retries: number;
+  /**
+   * Of `retries`, the resends of a request that was sent and went unanswered
+   * (session lost, `requestTimeoutMs` passed, stream reset other than
+   * REFUSED_STREAM): APNs may have processed the first copy, so each one is a
+   * possible duplicate (at-least-once).
+   */
+  resentUnanswered: number;
   /** Requests that passed `requestTimeoutMs` without an answer. */
   timeouts: number;
   /** Streams reset before an answer (REFUSED_STREAM included). */
   resets: number;
   /** GOAWAY frames received. */
   goaways: number;
-  /** Requests handed back because the server never processed them (above GOAWAY's last stream id). */
+  /**
+   * Requests the server provably never processed (streams above GOAWAY's
+   * last-stream-id, REFUSED_STREAM); resent on their own budget, `retry.unprocessedResends`.
+   */
   unprocessed: number;
   /** Sessions closed because a PING went unanswered. */
   pingTimeouts: number;
@@ -49,12 +63,48 @@ export interface Http2ConnectionContext {
   /** Present for token auth; absent for certificate auth. */
   readonly token: ProviderToken | undefined;
   readonly counters: Http2Counters;
+  /**
+   * For each stream limit a session ran under, the most requests the client
+   * itself had in flight on one session under it, counted at each write: proof
+   * that our own limit logic holds (node would hold back extra streams silently).
+   */
+  readonly peakStreamsByLimit: Map<number, number>;
 }
 
-/** Why a delivery was last sent again: its error names this if it runs out of attempts. */
-interface LastFailure {
+/**
+ * What a delivery carries between HTTP/2 attempts (`Delivery.transportState`),
+ * created on its first resend: a delivery accepted at once never allocates one.
+ */
+interface RetryState {
+  /** Why it was last sent again: its error names this if it runs out of attempts. */
   reason: string;
-  status?: number;
+  status: number | undefined;
+  /** Writes the server provably never processed; they count against `retry.unprocessedResends`, not `retry.attempts`. */
+  unprocessed: number;
+  /** Writes that went unanswered and may have been processed: a later failure may hide a delivery that happened. */
+  unanswered: number;
+}
+
+// How a resend came about, which decides its budget and its delay.
+/** APNs answered and said it may be retried: backoff, or its retry-after when longer. */
+const RESEND_ANSWERED = 0;
+/** ExpiredProviderToken, with a new token now current: at once. */
+const RESEND_RENEWED = 1;
+/** Sent and never answered; APNs may have processed it: backoff. */
+const RESEND_UNANSWERED = 2;
+/** APNs provably never processed it: at once the first time, backoff after, on its own budget. */
+const RESEND_UNPROCESSED = 3;
+type ResendKind = typeof RESEND_ANSWERED | typeof RESEND_RENEWED | typeof RESEND_UNANSWERED | typeof RESEND_UNPROCESSED;
+
+/**
+ * The note an error gets when an attempt of the delivery went unanswered:
+ * APNs may have processed that copy, so "failed" may hide a delivery that happened.
+ */
+export function maybeDeliveredNote(d: Delivery): string {
+  const st = d.transportState as RetryState | undefined;
+  return st !== undefined && st.unanswered > 0
+    ? ' An attempt went unanswered (session lost, timed out or reset), so APNs may have delivered it all the same.'
+    : '';
 }
 
 /** One request on the wire. Listeners are shared functions that find it on the stream. */
@@ -68,6 +118,8 @@ interface PendingRequest {
   status: number;
   headers: IncomingHttpHeaders | undefined;
   body: Buffer[] | undefined;
+  /** Bytes kept in `body`, at most MAX_ERROR_BODY_BYTES. */
+  bodySize: number;
   done: boolean;
 }
 
@@ -95,7 +147,18 @@ function onStreamResponse(this: TaggedStream, headers: IncomingHttpHeaders): voi
 function onStreamData(this: TaggedStream, chunk: Buffer): void {
   const req = this[REQUEST];
   if (req.done) return;
-  (req.body ??= []).push(chunk);
+  const room = MAX_ERROR_BODY_BYTES - req.bodySize;
+  if (chunk.length <= room) {
+    (req.body ??= []).push(chunk);
+    req.bodySize += chunk.length;
+    return;
+  }
+  // Apple's error bodies are a few dozen bytes of JSON. A server that sends more (or never
+  // ends) must neither grow our memory nor hold the delivery: settle on what we kept, stop the stream.
+  if (room > 0) (req.body ??= []).push(chunk.subarray(0, room));
+  req.bodySize = MAX_ERROR_BODY_BYTES;
+  req.conn.onResponse(req);
+  if (!this.destroyed) this.close(NGHTTP2_CANCEL);
 }
 function onStreamEnd(this: TaggedStream): void {
   const req = this[REQUEST];
@@ -120,10 +183,25 @@ const STATE_ENDED = 3;
  *
  * Keeps at most the server's current SETTINGS_MAX_CONCURRENT_STREAMS streams
  * open, following changes on the live session. Every delivery written ends
- * exactly once: accepted, failed (permanent rejection or attempts spent),
- * handed to `onRetry` (429, 5xx, stream reset, timeout, ExpiredProviderToken,
- * GOAWAY above last-stream-id), or handed back in `onClosed` when the session
- * ends before it was answered.
+ * exactly once: accepted, failed (permanent rejection, budget spent, or a
+ * retry-after longer than `retry.maxRetryAfterMs`), handed to `onRetry`, or
+ * (only when it never reached the wire) handed back in `onClosed`.
+ *
+ * Delivery semantics. A resend is one of three kinds, each with its budget:
+ * - answered and retryable (429, 5xx, ExpiredProviderToken after a renewal,
+ *   TooManyProviderTokenUpdates, which also retires this session): counts
+ *   against `retry.attempts`, with backoff (or the longer retry-after);
+ * - sent and unanswered (the session was lost, `requestTimeoutMs` passed, the
+ *   stream was reset with a code other than REFUSED_STREAM): APNs may have
+ *   processed it, and the only way not to lose it is to send it again, so this
+ *   is at-least-once: counts against `retry.attempts`, with backoff, and in
+ *   `resentUnanswered`; the same apns-id goes with every copy;
+ * - provably never processed (a stream above GOAWAY's last-stream-id, or reset
+ *   with REFUSED_STREAM, RFC 9113 §8.7): cannot duplicate, so it does not use
+ *   up `retry.attempts` but `retry.unprocessedResends`: at once the first
+ *   time, with backoff after, so a server that keeps refusing still ends it.
+ * A delivery that fails after an unanswered attempt says in its message that
+ * APNs may have delivered it all the same.
  *
  * One timer per session sweeps request deadlines and sends a PING when the
  * session has been quiet for `pingIntervalMs`; an unanswered PING destroys it.
@@ -139,6 +217,8 @@ export class Http2Connection implements PooledConnection {
   private timer: NodeJS.Timeout | undefined;
   private authJwt: string | undefined;
   private authHeader = '';
+  /** Most requests in flight after a write since the stream limit last changed (see `peakStreamsByLimit`). */
+  private peakUnderLimit = 0;
   private readonly endpoint: string;
   private readonly requestTimeoutMs: number;
   private readonly pingIntervalMs: number;
@@ -227,10 +307,7 @@ export class Http2Connection implements PooledConnection {
   }
 
   write(d: Delivery): void {
-    if (d.attempts >= this.maxAttempts) {
-      this.failExhausted(d);
-      return;
-    }
+    // No budget check here: every resend went through retry(), which checked it.
     const { config, token, counters } = this.context;
     d.apnsId ??= randomUUID();
     let jwt: string | undefined;
@@ -267,7 +344,18 @@ export class Http2Connection implements PooledConnection {
     } catch (error) {
       if (this.session.destroyed || this.session.closed) {
         // The session died under us: nothing was sent; it goes back with the rest, to another session.
-        const back: PendingRequest = { conn: this, delivery: d, stream: undefined as never, jwt, sentAt: 0, status: 0, headers: undefined, body: undefined, done: false };
+        const back: PendingRequest = {
+          conn: this,
+          delivery: d,
+          stream: undefined as never,
+          jwt,
+          sentAt: 0,
+          status: 0,
+          headers: undefined,
+          body: undefined,
+          bodySize: 0,
+          done: false,
+        };
         this.requests.add(back);
         this.destroy(toConnectionError(this.endpoint, error));
       } else {
@@ -280,9 +368,10 @@ export class Http2Connection implements PooledConnection {
     counters.requests++;
     const now = config.now();
     this.lastActivity = now;
-    const req: PendingRequest = { conn: this, delivery: d, stream, jwt, sentAt: now, status: 0, headers: undefined, body: undefined, done: false };
+    const req: PendingRequest = { conn: this, delivery: d, stream, jwt, sentAt: now, status: 0, headers: undefined, body: undefined, bodySize: 0, done: false };
     (stream as TaggedStream)[REQUEST] = req;
     this.requests.add(req);
+    if (this.requests.size > this.peakUnderLimit) this.notePeak(this.requests.size);
     stream.on('response', onStreamResponse);
     stream.on('close', onStreamClose);
     stream.on('error', ignoreStreamError);
@@ -337,24 +426,35 @@ export class Http2Connection implements PooledConnection {
     if (reason === 'ExpiredProviderToken' && req.jwt !== undefined && this.context.token !== undefined) {
       // One new signature for however many requests failed with the same old token.
       if (this.context.token.renewAfterRejection(req.jwt)) {
-        this.retry(d, { reason, status }, 'now');
+        this.retry(d, RESEND_RENEWED, reason, status);
       } else {
-        this.fail(d, reason, status, true, 'Apple keeps calling fresh provider tokens expired: check the system clock.', { apnsId });
+        this.fail(
+          d,
+          reason,
+          status,
+          true,
+          'Apple calls the provider token expired although it was renewed less than 20 minutes ago (renewing again so soon would be refused with TooManyProviderTokenUpdates): check the system clock.',
+          { apnsId },
+        );
       }
       this.afterSettle();
       return;
     }
     if (result.retryable) {
-      this.retry(d, { reason, status }, result.retryAfterMs);
-      // The server is going away: stop putting streams on it; the pool opens another session.
-      if (reason === 'Shutdown') this.close();
+      this.retry(d, RESEND_ANSWERED, reason, status, result.retryAfterMs);
+      // Shutdown: the server is going away. TooManyProviderTokenUpdates: this session switched
+      // tokens too often and refuses the current one for a while, so a blind resend here
+      // cannot succeed, while a new session's first token is free. Either way stop putting
+      // streams on it; the pool opens another one.
+      if (reason === 'Shutdown' || reason === 'TooManyProviderTokenUpdates') this.close();
       this.afterSettle();
       return;
     }
     const info = describeReason(reason);
     this.fail(d, reason, status, false, info?.advice, { apnsId, timestamp: result.timestamp });
-    if (result.timestamp !== undefined && status === 410) {
-      this.context.hooks.onFeedback({ token: d.tokenHex, timestamp: result.timestamp });
+    if (status === 410) {
+      // Apple's word is "stop sending": without a readable timestamp, the time we heard it is the best we know.
+      this.context.hooks.onFeedback({ token: d.tokenHex, timestamp: result.timestamp ?? new Date(now) });
     }
     this.afterSettle();
   }
@@ -367,10 +467,10 @@ export class Http2Connection implements PooledConnection {
     if (this.state === STATE_CLOSING && rstCode !== NGHTTP2_REFUSED_STREAM) return;
     this.finish(req);
     this.context.counters.resets++;
-    // REFUSED_STREAM means the server never processed it (limit lowered, GOAWAY): no reason to wait.
-    const refused = rstCode === NGHTTP2_REFUSED_STREAM;
-    if (refused) this.context.counters.unprocessed++;
-    this.retry(req.delivery, { reason: refused ? 'StreamRefused' : `StreamReset(${rstName(rstCode)})` }, refused ? 'now' : undefined);
+    // REFUSED_STREAM means the server never processed it (limit lowered, GOAWAY); any other
+    // code leaves it open whether it was processed.
+    if (rstCode === NGHTTP2_REFUSED_STREAM) this.retry(req.delivery, RESEND_UNPROCESSED, 'StreamRefused');
+    else this.retry(req.delivery, RESEND_UNANSWERED, `StreamReset(${rstName(rstCode)})`);
     this.afterSettle();
   }
 
@@ -396,7 +496,15 @@ export class Http2Connection implements PooledConnection {
   private onSettings(limit: number | undefined): void {
     const before = this.maxStreams;
     this.maxStreams = clampStreams(limit);
+    if (this.maxStreams !== before) this.peakUnderLimit = 0;
     if (this.state === STATE_OPEN && this.maxStreams > before) this.listener.onAvailable(this);
+  }
+
+  /** Rare (only when a session's peak rises): keeps the per-limit peak out of the per-write path. */
+  private notePeak(open: number): void {
+    this.peakUnderLimit = open;
+    const peaks = this.context.peakStreamsByLimit;
+    if (open > (peaks.get(this.maxStreams) ?? 0)) peaks.set(this.maxStreams, open);
   }
 
   private onGoaway(code: number, lastStreamId: number, data: Buffer | undefined): void {
@@ -404,13 +512,12 @@ export class Http2Connection implements PooledConnection {
     counters.goaways++;
     if (this.state === STATE_OPEN || this.state === STATE_OPENING) this.state = STATE_CLOSING;
     config.logger.debug?.(`http2: session ${this.id} got GOAWAY ${rstName(code)} (last stream ${lastStreamId})${goawayReason(data)}`);
-    // Streams above lastStreamId were never processed: send them again now, on another session.
+    // Streams above lastStreamId were never processed: send them again, on another session.
     for (const req of [...this.requests]) {
       const streamId = req.stream?.id;
       if (streamId !== undefined && streamId > lastStreamId) {
         this.finish(req);
-        counters.unprocessed++;
-        this.retry(req.delivery, { reason: 'GoAway' }, 'now');
+        this.retry(req.delivery, RESEND_UNPROCESSED, 'GoAway');
       }
     }
     if (code !== NGHTTP2_NO_ERROR) this.closeCause ??= new ApnsConnectionError(this.endpoint, 'GOAWAY', `the server sent GOAWAY ${rstName(code)}${goawayReason(data)}`);
@@ -423,17 +530,20 @@ export class Http2Connection implements PooledConnection {
     this.state = STATE_ENDED;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    const unfinished: Delivery[] = [];
-    for (const req of this.requests) {
-      req.done = true;
-      // Sent but unanswered: the server may or may not have processed it. Resending is the only way
-      // not to lose it (at-least-once); the same apns-id lets Apple's logs tie the two together.
-      const d = req.delivery;
-      if (req.stream !== undefined) d.transportState = { reason: 'ConnectionLost' } satisfies LastFailure;
-      unfinished.push(d);
-    }
+    const unsent: Delivery[] = [];
+    const lost = [...this.requests];
     this.requests.clear();
-    if (handedOver) this.listener.onClosed(this, unfinished, this.closeCause);
+    for (const req of lost) req.done = true;
+    if (!handedOver) return;
+    for (const req of lost) {
+      // Never on the wire (the session died inside write): it goes back as it came, nothing spent.
+      if (req.stream === undefined) unsent.push(req.delivery);
+      // Sent but unanswered: the server may or may not have processed it. Resending is the only way
+      // not to lose it (at-least-once), after a backoff like any retry, so a link that keeps dropping
+      // cannot burn the attempts in milliseconds; the same apns-id lets Apple's logs tie the copies.
+      else this.retry(req.delivery, RESEND_UNANSWERED, 'ConnectionLost');
+    }
+    this.listener.onClosed(this, unsent, this.closeCause);
   }
 
   /** One timer per session: request deadlines and the idle PING. */
@@ -452,7 +562,7 @@ export class Http2Connection implements PooledConnection {
           this.finish(req);
           this.context.counters.timeouts++;
           if (!req.stream.destroyed) req.stream.close(NGHTTP2_CANCEL);
-          this.retry(req.delivery, { reason: 'RequestTimeout' });
+          this.retry(req.delivery, RESEND_UNANSWERED, 'RequestTimeout');
         }
         // Nothing at all heard for a whole deadline: the session is dead, not slow (a peer gone
         // without a FIN or RST). A busy session never goes idle long enough to be PINGed, so
@@ -503,25 +613,63 @@ export class Http2Connection implements PooledConnection {
     if (this.state === STATE_OPEN) this.listener.onAvailable(this);
   }
 
-  /** `delayMs` undefined = backoff with jitter; a number = at least that (retry-after); 'now' = never processed, resend at once. */
-  private retry(d: Delivery, why: LastFailure, delayMs?: number | 'now'): void {
-    d.transportState = why;
-    if (d.attempts >= this.maxAttempts) {
-      this.failExhausted(d);
-      return;
+  /**
+   * Sends `d` again through the pool after a delay that depends on `kind`, or
+   * fails it when its budget for that kind is spent. `retryAfterMs` is the
+   * server's retry-after, for answered retries.
+   */
+  private retry(d: Delivery, kind: ResendKind, reason: string, status?: number, retryAfterMs?: number): void {
+    let st = d.transportState as RetryState | undefined;
+    if (st === undefined) d.transportState = st = { reason, status, unprocessed: 0, unanswered: 0 };
+    st.reason = reason;
+    st.status = status;
+    const { counters, config } = this.context;
+    const { retry, random } = config;
+    let delay: number;
+    if (kind === RESEND_UNPROCESSED) {
+      counters.unprocessed++;
+      st.unprocessed++;
+      if (st.unprocessed > retry.unprocessedResends) {
+        this.failExhausted(d, st);
+        return;
+      }
+      // Nothing reached the server, so nothing to wait for the first time; after that the
+      // server keeps refusing, and backoff keeps us from hammering it.
+      delay = st.unprocessed === 1 ? 0 : backoffDelay(st.unprocessed - 2, retry.baseDelayMs, retry.maxDelayMs, random);
+    } else {
+      if (kind === RESEND_UNANSWERED) st.unanswered++;
+      const processed = d.attempts - st.unprocessed;
+      if (processed >= this.maxAttempts) {
+        this.failExhausted(d, st);
+        return;
+      }
+      if (retryAfterMs !== undefined && retryAfterMs > retry.maxRetryAfterMs) {
+        this.failRetryAfter(d, st, retryAfterMs);
+        return;
+      }
+      // Apple's retry-after wins when it asks for longer than our own schedule.
+      delay = kind === RESEND_RENEWED ? 0 : Math.max(backoffDelay(processed - 1, retry.baseDelayMs, retry.maxDelayMs, random), retryAfterMs ?? 0);
+      if (kind === RESEND_UNANSWERED) counters.resentUnanswered++;
     }
-    const { retry, random } = this.context.config;
-    // Apple's retry-after wins when it asks for longer than our own schedule.
-    const delay = delayMs === 'now' ? 0 : Math.max(backoffDelay(d.attempts - 1, retry.baseDelayMs, retry.maxDelayMs, random), delayMs ?? 0);
-    this.context.counters.retries++;
+    counters.retries++;
     this.listener.onRetry(d, delay);
   }
 
-  private failExhausted(d: Delivery): void {
-    const last = (d.transportState as LastFailure | undefined) ?? { reason: 'ConnectionLost' };
-    const why = describeReason(last.reason)?.advice ?? LOCAL_ADVICE[last.reason.replace(/\(.*$/, '')];
-    const advice = `Sent ${d.attempts} time(s), retried ${Math.max(0, d.attempts - 1)} time(s); giving up.${why ? ` ${why}` : ''}`;
-    this.fail(d, last.reason, last.status, true, advice, { apnsId: d.apnsId });
+  private failExhausted(d: Delivery, st: RetryState): void {
+    const why = describeReason(st.reason)?.advice ?? LOCAL_ADVICE[st.reason.replace(/\(.*$/, '')];
+    const refused = st.unprocessed > 0 ? ` (${st.unprocessed} of them refused unprocessed)` : '';
+    const advice = `Sent ${d.attempts} time(s)${refused}, retried ${Math.max(0, d.attempts - 1)} time(s); giving up.${why ? ` ${why}` : ''}`;
+    this.fail(d, st.reason, st.status, true, advice, { apnsId: d.apnsId });
+  }
+
+  /** APNs asked us to wait longer than we hold a delivery in memory: hand it back to the caller instead. */
+  private failRetryAfter(d: Delivery, st: RetryState, retryAfterMs: number): void {
+    const asked = retryAfterMs >= 1000 ? `${Math.round(retryAfterMs / 1000)} s` : `${retryAfterMs} ms`;
+    const cap = this.context.config.retry.maxRetryAfterMs;
+    const advice =
+      `APNs asked (retry-after) to wait ${asked} before sending it again, longer than retry.maxRetryAfterMs (${cap} ms) lets a delivery wait in memory: ` +
+      `send it again after that, or raise retry.maxRetryAfterMs.`;
+    this.fail(d, st.reason, st.status, true, advice, { apnsId: d.apnsId });
   }
 
   private fail(
@@ -532,6 +680,8 @@ export class Http2Connection implements PooledConnection {
     advice: string | undefined,
     extra: { apnsId?: string; timestamp?: Date; cause?: unknown },
   ): void {
+    const note = maybeDeliveredNote(d);
+    if (note !== '') advice = `${advice ?? ''}${note}`.trim();
     d.sink.failed(
       d,
       new ApnsDeliveryError({
@@ -564,6 +714,12 @@ const LOCAL_ADVICE: Readonly<Record<string, string>> = Object.freeze({
 export const LAST_STREAM_ID = 0x7ff0_0000;
 
 const SENSITIVE = Object.freeze([':path', 'authorization']);
+/**
+ * Most bytes of an error answer's body kept. Apple's bodies are a few dozen
+ * bytes of JSON (`{"reason":"BadDeviceToken"}`, plus a timestamp for 410); past
+ * this the answer is settled with what was kept and the stream cancelled.
+ */
+export const MAX_ERROR_BODY_BYTES = 4096;
 const EMPTY = Buffer.alloc(0);
 
 function clampStreams(limit: number | undefined): number {

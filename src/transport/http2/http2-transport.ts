@@ -4,13 +4,19 @@ import type { ApnsTransport, TransportHooks } from '../apns-transport.js';
 import { ConnectionPool, poolOptionsFor, type ConnectionPoolStats, type PoolFailureReason } from '../connection-pool.js';
 import type { ApnsFeedback, Delivery } from '../delivery.js';
 import type { TransportConfig } from '../transport-config.js';
-import { Http2Connection, type Http2ConnectionContext, type Http2Counters } from './http2-connection.js';
+import { Http2Connection, maybeDeliveredNote, type Http2ConnectionContext, type Http2Counters } from './http2-connection.js';
 import { ProviderToken } from './provider-token.js';
 
 /** Pool figures plus what the HTTP/2 sessions counted. */
 export interface Http2TransportStats extends ConnectionPoolStats, Readonly<Http2Counters> {
   /** Provider tokens signed so far (0 with certificate auth): a renewal storm would show here. */
   tokenSignatures: number;
+  /**
+   * For each stream limit (SETTINGS_MAX_CONCURRENT_STREAMS, capped at 2,000) a
+   * session ran under, the most requests the client had in flight on one
+   * session under it, counted at each write: never above the limit.
+   */
+  peakStreamsByLimit: Readonly<Record<number, number>>;
 }
 
 const ADVICE: Record<PoolFailureReason, string> = {
@@ -27,6 +33,10 @@ const ADVICE: Record<PoolFailureReason, string> = {
  *
  * 410 answers go to `hooks.onFeedback` as well as to the delivery's sink, so
  * `pollFeedback()` has nothing to read and resolves to `[]`.
+ *
+ * Delivery is at-least-once: a request sent on a session that dies before its
+ * answer is sent again (counted in `stats.resentUnanswered`); see
+ * `Http2Connection` for the three kinds of resend and their budgets.
  */
 export class Http2Transport implements ApnsTransport {
   private readonly pool: ConnectionPool;
@@ -39,13 +49,15 @@ export class Http2Transport implements ApnsTransport {
     goaways: 0,
     unprocessed: 0,
     pingTimeouts: 0,
+    resentUnanswered: 0,
   };
+  private readonly peakStreamsByLimit = new Map<number, number>();
 
   constructor(config: TransportConfig, hooks: TransportHooks) {
     this.token = config.token === undefined ? undefined : new ProviderToken(config.token, config.now);
     // Sign now: a key that cannot sign fails the start-up, not the first send.
     this.token?.current();
-    const context: Http2ConnectionContext = { config, hooks, token: this.token, counters: this.counters };
+    const context: Http2ConnectionContext = { config, hooks, token: this.token, counters: this.counters, peakStreamsByLimit: this.peakStreamsByLimit };
     this.pool = new ConnectionPool(
       (id, listener) => Http2Connection.open(id, listener, context),
       poolOptionsFor('http2', config, (delivery, reason, cause) => Http2Transport.fail(delivery, reason, cause)),
@@ -70,7 +82,12 @@ export class Http2Transport implements ApnsTransport {
   }
 
   get stats(): Http2TransportStats {
-    return { ...this.pool.stats, ...this.counters, tokenSignatures: this.token?.signatures ?? 0 };
+    return {
+      ...this.pool.stats,
+      ...this.counters,
+      tokenSignatures: this.token?.signatures ?? 0,
+      peakStreamsByLimit: Object.fromEntries(this.peakStreamsByLimit),
+    };
   }
 
   private static fail(delivery: Delivery, reason: PoolFailureReason, cause?: Error): void {
@@ -86,7 +103,7 @@ export class Http2Transport implements ApnsTransport {
         retryable: reason === 'ConnectionError' && !permanent,
         attempts: delivery.attempts,
         apnsId: delivery.apnsId,
-        advice: cause === undefined ? ADVICE[reason] : `${ADVICE[reason]} ${cause.message}`,
+        advice: `${cause === undefined ? ADVICE[reason] : `${ADVICE[reason]} ${cause.message}`}${maybeDeliveredNote(delivery)}`,
         cause,
       }),
     );

@@ -63,4 +63,18 @@ describe('ProviderToken', () => {
     expect(token.renewAfterRejection(second)).toBe(true);
     expect(token.signatures).toBe(3);
   });
+
+  it('refuses a forced renewal within 20 minutes of a scheduled one (Apple counts every switch)', () => {
+    const { clock, token } = setup();
+    const first = token.current();
+    clock.t += 50 * MIN;
+    const scheduled = token.current();
+    expect(scheduled).not.toBe(first);
+    clock.t += 19 * MIN;
+    expect(token.renewAfterRejection(scheduled)).toBe(false);
+    expect(token.current()).toBe(scheduled);
+    clock.t += 1 * MIN;
+    expect(token.renewAfterRejection(scheduled)).toBe(true);
+    expect(token.signatures).toBe(3);
+  });
 });

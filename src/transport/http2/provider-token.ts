@@ -15,15 +15,18 @@ export const MAX_TOKEN_AGE_MS = 60 * 60_000;
  * renewals are at least 20 minutes apart. A renewal forced by a 403
  * `ExpiredProviderToken` happens only when the rejected token is still the
  * current one, so any number of requests failing with the same old token cause
- * one signature; and two forced renewals never come within 20 minutes of each
- * other (a clock far off from Apple's would otherwise turn every round trip
- * into a signature). Together these keep `TooManyProviderTokenUpdates` out of
- * reach from our side.
+ * one signature; and never within 20 minutes of the last renewal, scheduled or
+ * forced (a clock far off from Apple's would otherwise turn every round trip
+ * into a signature). So no two renewals come within 20 minutes of each other,
+ * which is Apple's rule for `TooManyProviderTokenUpdates`: a connection may
+ * switch tokens once per 20 minutes. The first signature is not a switch (a
+ * connection's first token is free), so it may be renewed at once.
  */
 export class ProviderToken {
   private jwt: string | undefined;
   private issuedAt = 0;
-  private lastForcedAt = -Infinity;
+  /** When a signature last replaced an earlier token (scheduled or forced). */
+  private lastRenewalAt = -Infinity;
   private signed = 0;
   private readonly refreshAfterMs: number;
 
@@ -51,14 +54,13 @@ export class ProviderToken {
   /**
    * Apple answered `ExpiredProviderToken` to a request sent with `rejected`.
    * Returns true when a different token is now current (renewed by this call or
-   * by an earlier one), so the request can be sent again; false when renewing
-   * again so soon would risk `TooManyProviderTokenUpdates`.
+   * by an earlier one), so the request can be sent again; false when the
+   * last renewal was less than 20 minutes ago, since renewing again so soon
+   * would earn `TooManyProviderTokenUpdates`.
    */
   renewAfterRejection(rejected: string): boolean {
     if (this.jwt !== rejected) return this.jwt !== undefined;
-    const now = this.now();
-    if (now - this.lastForcedAt < MIN_RENEWAL_INTERVAL_MS) return false;
-    this.lastForcedAt = now;
+    if (this.now() - this.lastRenewalAt < MIN_RENEWAL_INTERVAL_MS) return false;
     this.sign();
     return true;
   }
@@ -71,6 +73,7 @@ export class ProviderToken {
       teamId: this.config.teamId,
       issuedAtSeconds: Math.floor(now / 1000),
     });
+    if (this.signed > 0) this.lastRenewalAt = now;
     this.issuedAt = now;
     this.signed++;
     return this.jwt;

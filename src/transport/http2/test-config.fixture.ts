@@ -8,13 +8,16 @@ import { testCredentials } from '../../testing/test-credentials.js';
 import type { ApnsLogger } from '../apns-logger.js';
 import type { ApnsTransport } from '../apns-transport.js';
 import type { AcceptedInfo, ApnsFeedback, Delivery, DeliverySink, PreparedNotification } from '../delivery.js';
-import type { TransportConfig } from '../transport-config.js';
+import type { RetryConfig, TransportConfig } from '../transport-config.js';
 
 export type AuthMode = 'token' | 'certificate' | 'pfx';
 
+/** Fields of the test config to replace; `retry` is merged field by field. */
+export type Http2ConfigOverrides = Partial<Omit<TransportConfig, 'retry'>> & { retry?: Partial<RetryConfig> };
+
 export interface Http2TestConfigOptions {
   auth?: AuthMode;
-  overrides?: Partial<TransportConfig>;
+  overrides?: Http2ConfigOverrides;
   /** Collects warn/error lines instead of printing them. */
   logLines?: string[];
 }
@@ -22,6 +25,7 @@ export interface Http2TestConfigOptions {
 /** A TransportConfig aimed at the mock's HTTP/2 port on 127.0.0.1, with small timeouts and a seeded random. */
 export function http2TestConfig(port: number, options: Http2TestConfigOptions = {}): TransportConfig {
   const auth = options.auth ?? 'token';
+  const { retry, ...overrides } = options.overrides ?? {};
   const lines = options.logLines;
   const logger: ApnsLogger = {
     log: () => undefined,
@@ -51,14 +55,23 @@ export function http2TestConfig(port: number, options: Http2TestConfigOptions = 
     idleTimeoutMs: 0,
     requestTimeoutMs: 5000,
     pingIntervalMs: 60_000,
-    retry: { attempts: 4, baseDelayMs: 10, maxDelayMs: 50 },
+    retry: { attempts: 4, baseDelayMs: 10, maxDelayMs: 50, maxRetryAfterMs: 60_000, unprocessedResends: 8, ...retry },
     reconnect: { baseDelayMs: 20, maxDelayMs: 100, giveUpAfterMs: 2000 },
     binary: { format: 'frame', sentBufferSize: 1000, uncertainWindow: 'resend', uncertainWindowMs: 1000, feedbackIdleTimeoutMs: 1000 },
     logger,
     random: createSeededRandom(7),
     now: () => Date.now(),
-    ...options.overrides,
+    ...overrides,
   };
+}
+
+/**
+ * A seeded random that draws from [0.5, 1): every backoff is then at least half
+ * its ceiling, so a test can assert that a resend came no sooner than that.
+ */
+export function upperHalfRandom(seed: number): () => number {
+  const random = createSeededRandom(seed);
+  return () => 0.5 + random() / 2;
 }
 
 /** Token number i as a 32-byte hex device token (deterministic, distinct). */

@@ -128,14 +128,15 @@ export function scenarioPlans(sizes: BenchSizes, quick: boolean): ScenarioPlan[]
     {
       id: IDS.memory,
       title: '5. Memory: a million notifications through the bounded queue',
-      description: `${count(sizes.millionCount)} notifications (HTTP/2: ${count(sizes.millionHttp2Count)}, one run), tokens produced lazily by the caller so that the RSS is the library's; peak RSS of the client process.`,
+      description: `${count(sizes.millionCount)} notifications (HTTP/2: ${count(sizes.millionHttp2Count)}, one run), tokens produced lazily by the caller so that the RSS is the library's, through the framework-free ApnsClient (a Nest application context adds its own ~40 MB: scenario 3); peak RSS of the client process. The minimal client's row (${count(sizes.http2Count)} tokens) is the speed baseline of the HTTP/2 row.`,
       unit: 'notifications/s',
       mock: {},
       reps: memoryReps,
       contenders: () => [
-        { id: 'ours-binary-send-1m', label: 'binary: one send, lazy token iterable', baseline: false, job: { kind: 'ours-binary', count: sizes.millionCount, warmup, connections: 1, shape: 'send', lazyTokens: true } },
-        { id: 'ours-binary-stream-1m', label: 'binary: sendMany, async iterable of distinct notifications', baseline: false, job: { kind: 'ours-binary', count: sizes.millionCount, warmup, connections: 1, shape: 'stream' } },
-        { id: IDS.oursHttp2Million, label: `HTTP/2: one send of ${count(sizes.millionHttp2Count)}, lazy token iterable`, baseline: false, reps: 1, job: { kind: 'ours-http2', count: sizes.millionHttp2Count, warmup, connections: 4, shape: 'send', lazyTokens: true } },
+        { id: 'ours-binary-send-1m', label: 'binary: one send, lazy token iterable', baseline: false, compareTo: [], job: { kind: 'ours-binary', count: sizes.millionCount, warmup, connections: 1, shape: 'send', lazyTokens: true } },
+        { id: 'ours-binary-stream-1m', label: 'binary: sendMany, async iterable of distinct notifications', baseline: false, compareTo: [], job: { kind: 'ours-binary', count: sizes.millionCount, warmup, connections: 1, shape: 'stream' } },
+        { id: IDS.oursHttp2Million, label: `HTTP/2: one send of ${count(sizes.millionHttp2Count)}, lazy token iterable`, baseline: false, reps: 1, compareTo: [IDS.memoryMinimalHttp2], job: { kind: 'ours-http2', via: 'client', count: sizes.millionHttp2Count, warmup, connections: 4, shape: 'send', lazyTokens: true } },
+        { id: IDS.memoryMinimalHttp2, label: `minimal node:http2, ${count(sizes.http2Count)} tokens (speed baseline)`, baseline: true, compareTo: [], job: { kind: 'minimal-http2', count: sizes.http2Count, warmup } },
       ],
     },
     {

@@ -30,6 +30,8 @@ export interface ContenderJob {
   warmup: number;
   /** Connections / sessions, where the contender lets one choose. */
   connections?: number;
+  /** nest-apns on HTTP/2: through `ApnsService` in a Nest application context (default) or the framework-free `ApnsClient`. */
+  via?: 'nest' | 'client';
   /** Leave the library at its defaults (hostile-network scenario). */
   defaults?: boolean;
   /** `send`: one call with every token; `stream`: distinct notifications from an async iterable. */

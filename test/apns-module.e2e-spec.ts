@@ -195,6 +195,13 @@ describe('ApnsModule', () => {
       expect(error.message).toMatch(/feedback\.cron: .*Too few fields/);
     });
 
+    it("name the missing certificate as well as auth when the binary transport is given auth: 'token' and no certificate", async () => {
+      const error = await bootError(ApnsModule.forRoot({ ...bad, maxConnections: 4, feedback: false, auth: 'token' }));
+      expect(error.problems.map((p) => p.field).sort()).toEqual(['auth', 'cert']);
+      expect(error.message).toContain("auth: token auth exists only on HTTP/2: use transport 'http2', or auth 'certificate' with cert + key or pfx.");
+      expect(error.message).toContain('cert: the binary transport needs a client certificate: set cert + key, or pfx.');
+    });
+
     it('reject an unknown time zone and a feedback value that is neither an object nor false', async () => {
       const base = optionsFor(mock, 'http2-token');
       expect((await bootError(ApnsModule.forRoot({ ...base, feedback: { timeZone: 'Mars/Base' } }))).message).toMatch(

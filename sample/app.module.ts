@@ -1,4 +1,4 @@
-import { Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ApnsModule } from 'nest-apns';
 import { apnsOptionsFor } from './config/apns-options.js';
@@ -14,6 +14,8 @@ import { NotificationsController } from './notifications/notifications.controlle
 /**
  * The sample backend: a device registry and a send endpoint over `ApnsModule`.
  * The app owns `ScheduleModule.forRoot()`; the APNs feedback task registers in it.
+ * The embedded mock stops itself at shutdown, after `ApnsService` has drained
+ * (see `EmbeddedApns.onApplicationShutdown`).
  */
 @Module({
   imports: [
@@ -28,15 +30,4 @@ import { NotificationsController } from './notifications/notifications.controlle
   controllers: [DevicesController, NotificationsController],
   providers: [DeviceRegistry, NotificationSender, ApnsEventsListener],
 })
-export class AppModule implements OnApplicationShutdown {
-  constructor(private readonly embedded: EmbeddedApns) {}
-
-  /**
-   * Nest shuts the root module down last, so `ApnsService` has drained its
-   * queue into the embedded mock before the mock stops.
-   */
-  async onApplicationShutdown(signal?: string): Promise<void> {
-    await this.embedded.stop();
-    new Logger('Sample').log(`Shut down${signal ? ` on ${signal}` : ''}: queued pushes drained, connections closed${this.embedded.server ? ', embedded mock stopped' : ''}.`);
-  }
-}
+export class AppModule {}

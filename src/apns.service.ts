@@ -9,9 +9,14 @@ import { APNS_CLIENT } from './apns.constants.js';
 
 /**
  * What a Nest app injects to send pushes. A thin layer over `ApnsClient`
- * whose lifecycle follows the app: on shutdown it drains (the `drainTimeoutMs`
- * option), fails what is left with `Shutdown`, closes the connections and
- * completes `errors$` and `feedback$`.
+ * whose lifecycle follows the app: on shutdown it stops reading the inputs of
+ * running sends, drains what they took (the `drainTimeoutMs` option), fails
+ * what is left of that with `Shutdown`, closes the connections and completes
+ * `errors$` and `feedback$`.
+ *
+ * The drain runs in `onApplicationShutdown`, after every `onModuleDestroy`:
+ * keep `errors$` subscriptions until the stream completes (do not unsubscribe
+ * in `onModuleDestroy`), or the `Shutdown` failures go unseen.
  */
 @Injectable()
 export class ApnsService implements OnApplicationShutdown {
@@ -35,7 +40,12 @@ export class ApnsService implements OnApplicationShutdown {
     return this.client.send(notification, tokens, options);
   }
 
-  /** Personalised `{ token, notification }` messages. See `ApnsClient.sendMany`. */
+  /**
+   * Personalised `{ token, notification }` messages. A notification object
+   * shared by consecutive messages is serialized once, when the first of them
+   * is read: mutating it in between does not change what is sent. See
+   * `ApnsClient.sendMany`.
+   */
   sendMany(messages: ApnsMessageSource, options?: ApnsSendOptions): Promise<ApnsSendReport> {
     return this.client.sendMany(messages, options);
   }

@@ -16,12 +16,12 @@ import { ApnsClientClosedError } from '../src/client/apns-client-closed.error.js
 import { ApnsOptionsError } from '../src/errors/apns-options.error.js';
 import type { ApnsModuleOptions, ApnsOptionsFactory } from '../src/interfaces/apns-module-options.interface.js';
 import { MockApnsServer, testCredentials as creds, writeTestCredentials } from '../src/testing/index.js';
-import { optionsFor, RecordingLogger, tokenFor } from './apns-e2e.fixtures.js';
+import { MODES, optionsFor, RecordingLogger, tokenFor, type ApnsMode } from './apns-e2e.fixtures.js';
 
-// Nest wiring against the mock server (HTTP/2, token auth): the ways to
-// configure the module, global registration, boot-time validation, the
-// feedback job's registration and lifecycle. Delivery behaviour per transport
-// and auth mode is in apns-send.e2e-spec.ts.
+// Nest wiring against the mock server: the ways to configure the module and
+// global registration (once per transport and auth mode), boot-time
+// validation, the feedback job's registration and lifecycle. Delivery
+// behaviour per transport and auth mode is in apns-send.e2e-spec.ts.
 
 const APNS_CONFIG = Symbol('APNS_CONFIG');
 
@@ -77,44 +77,49 @@ describe('ApnsModule', () => {
       await sendsOne(app);
     });
 
-    it('forRootAsync with useClass', async () => {
-      const options = optionsFor(mock, 'http2-token');
-      @Injectable()
-      class ApnsConfig implements ApnsOptionsFactory {
-        createApnsOptions(): ApnsModuleOptions {
-          return options;
+    // Each way of registering the module, once per transport and auth mode (booting is cheap).
+    describe.each(MODES)('over %s', (mode: ApnsMode) => {
+      it('forRootAsync with useClass', async () => {
+        const options = optionsFor(mock, mode);
+        @Injectable()
+        class ApnsConfig implements ApnsOptionsFactory {
+          createApnsOptions(): ApnsModuleOptions {
+            return options;
+          }
         }
-      }
-      const app = await boot([ApnsModule.forRootAsync({ useClass: ApnsConfig })]);
-      await sendsOne(app);
-    });
+        const app = await boot([ApnsModule.forRootAsync({ useClass: ApnsConfig })]);
+        expect(app.get(ApnsService).transport).toBe(mode === 'binary' ? 'binary' : 'http2');
+        await sendsOne(app);
+      });
 
-    it('forRootAsync with useExisting', async () => {
-      const options = optionsFor(mock, 'http2-token');
-      @Injectable()
-      class SharedApnsConfig implements ApnsOptionsFactory {
-        createApnsOptions(): Promise<ApnsModuleOptions> {
-          return Promise.resolve(options);
+      it('forRootAsync with useExisting', async () => {
+        const options = optionsFor(mock, mode);
+        @Injectable()
+        class SharedApnsConfig implements ApnsOptionsFactory {
+          createApnsOptions(): Promise<ApnsModuleOptions> {
+            return Promise.resolve(options);
+          }
         }
-      }
-      @Module({ providers: [SharedApnsConfig], exports: [SharedApnsConfig] })
-      class SharedConfigModule {}
-      const app = await boot([ApnsModule.forRootAsync({ imports: [SharedConfigModule], useExisting: SharedApnsConfig })]);
-      await sendsOne(app);
-    });
+        @Module({ providers: [SharedApnsConfig], exports: [SharedApnsConfig] })
+        class SharedConfigModule {}
+        const app = await boot([ApnsModule.forRootAsync({ imports: [SharedConfigModule], useExisting: SharedApnsConfig })]);
+        await sendsOne(app);
+      });
 
-    it.each([
-      ['forRoot', () => ApnsModule.forRoot({ ...optionsFor(mock, 'http2-token'), isGlobal: true })],
-      ['forRootAsync', () => ApnsModule.forRootAsync({ isGlobal: true, useFactory: () => optionsFor(mock, 'http2-token') })],
-    ])('%s with isGlobal makes ApnsService injectable in modules that do not import ApnsModule', async (_name, apnsModule) => {
-      @Injectable()
-      class Notifier {
-        constructor(@Inject(ApnsService) readonly apns: ApnsService) {}
-      }
-      @Module({ providers: [Notifier], exports: [Notifier] })
-      class FeatureModule {}
-      const app = await boot([apnsModule(), FeatureModule]);
-      await sendsOne(app, app.get(Notifier).apns);
+      it.each([
+        ['forRoot', () => ApnsModule.forRoot({ ...optionsFor(mock, mode), isGlobal: true })],
+        ['forRootAsync (useFactory)', () => ApnsModule.forRootAsync({ isGlobal: true, useFactory: () => optionsFor(mock, mode) })],
+      ])('%s with isGlobal makes ApnsService injectable in modules that do not import ApnsModule', async (_name, apnsModule) => {
+        @Injectable()
+        class Notifier {
+          constructor(@Inject(ApnsService) readonly apns: ApnsService) {}
+        }
+        @Module({ providers: [Notifier], exports: [Notifier] })
+        class FeatureModule {}
+        const app = await boot([apnsModule(), FeatureModule]);
+        expect(app.get(Notifier).apns.transport).toBe(mode === 'binary' ? 'binary' : 'http2');
+        await sendsOne(app, app.get(Notifier).apns);
+      });
     });
 
     it('without isGlobal, a module that does not import ApnsModule cannot inject ApnsService', async () => {
@@ -193,6 +198,13 @@ describe('ApnsModule', () => {
     it('fail the boot from forRootAsync too, where the options are known only at runtime', async () => {
       const error = await bootError(ApnsModule.forRootAsync({ useFactory: async () => ({ ...bad, feedback: { cron: '* * *' } }) }));
       expect(error.message).toMatch(/feedback\.cron: .*Too few fields/);
+    });
+
+    it("name the missing certificate as well as auth when the binary transport is given auth: 'token' and no certificate", async () => {
+      const error = await bootError(ApnsModule.forRoot({ ...bad, maxConnections: 4, feedback: false, auth: 'token' }));
+      expect(error.problems.map((p) => p.field).sort()).toEqual(['auth', 'cert']);
+      expect(error.message).toContain("auth: token auth exists only on HTTP/2: use transport 'http2', or auth 'certificate' with cert + key or pfx.");
+      expect(error.message).toContain('cert: the binary transport needs a client certificate: set cert + key, or pfx.');
     });
 
     it('reject an unknown time zone and a feedback value that is neither an object nor false', async () => {

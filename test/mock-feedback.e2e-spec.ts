@@ -53,6 +53,25 @@ describe('MockApnsServer feedback service', () => {
     expect(sizes.length).toBe(Math.ceil(bytes.length / 5));
   });
 
+  it('waits feedbackChunkDelayMs between chunks', async () => {
+    mock = await MockApnsServer.start({ feedbackChunkSize: 38, feedbackChunkDelayMs: 60 });
+    for (let i = 0; i < 4; i++) mock.queueFeedback(TOKEN, new Date(i * 1000));
+    const c = await connectTls(mock.feedbackPort);
+    const arrivals: number[] = [];
+    c.socket.on('data', () => arrivals.push(performance.now()));
+    const bytes = await c.closed;
+    expect(bytes).toEqual(Buffer.concat([0, 1, 2, 3].map((i) => tuple(i, TOKEN))));
+    // One tuple per chunk, each at least the delay after the one before (timers never fire early; a little slack for rounding).
+    expect(arrivals).toHaveLength(4);
+    for (let i = 1; i < arrivals.length; i++) expect(arrivals[i]! - arrivals[i - 1]!).toBeGreaterThanOrEqual(55);
+  });
+
+  it('refuses a chunk delay that is negative or that has no chunks to space out', async () => {
+    await expect(MockApnsServer.start({ feedbackChunkSize: 5, feedbackChunkDelayMs: -1 })).rejects.toThrow(/feedbackChunkDelayMs must be a non-negative integer/);
+    await expect(MockApnsServer.start({ feedbackChunkDelayMs: 10 })).rejects.toThrow(/feedbackChunkDelayMs needs feedbackChunkSize/);
+    mock = await MockApnsServer.start({ feedbackChunkSize: 5, feedbackChunkDelayMs: 0 });
+  });
+
   it('feedbackHoldOpen keeps the connection open after the list', async () => {
     mock = await MockApnsServer.start();
     mock.faults.feedbackHoldOpen(true);

@@ -4,7 +4,8 @@ import ts from 'typescript';
 
 // The README's option table is checked against the options types, so it cannot
 // drift: every option (nested ones as `retry.attempts`) is a row, with exactly
-// the default its JSDoc states, and no row names an option that does not exist.
+// the default its JSDoc states and its JSDoc's text (without the default
+// sentence) as the description, and no row names an option that does not exist.
 
 const root = process.cwd();
 const SOURCES = ['src/client/apns-client-options.ts', 'src/interfaces/apns-module-options.interface.ts'];
@@ -15,6 +16,8 @@ interface OptionDoc {
   name: string;
   /** The JSDoc's default statement: the text after "Default" / "Default:", or `required`. */
   default: string;
+  /** The JSDoc's text before its default statement (or before "Required."). */
+  description: string;
 }
 
 function loadInterfaces(): Map<string, ts.InterfaceDeclaration> {
@@ -37,16 +40,23 @@ function jsDocText(node: ts.Node): string {
     .trim();
 }
 
-/** The default a JSDoc states; throws for an option whose JSDoc states none (the house rule says every option has one). */
-function defaultOf(name: string, doc: string): string {
-  if (/(^|\. )Required\.?$/.test(doc)) return 'required';
+/**
+ * The default a JSDoc states and the text before it; throws for an option whose
+ * JSDoc states none (the house rule says every option has one).
+ */
+function splitDoc(name: string, doc: string): { default: string; description: string } {
+  const required = /(^|(?<=\.) )Required\.?$/.exec(doc);
+  if (required) return { default: 'required', description: doc.slice(0, required.index).trim() };
   const at = doc.lastIndexOf('Default');
   if (at < 0) throw new Error(`Option ${name} has no default in its JSDoc: "${doc}"`);
-  return doc
-    .slice(at)
-    .replace(/^Defaults?:?\s*/, '')
-    .replace(/\.$/, '')
-    .trim();
+  return {
+    default: doc
+      .slice(at)
+      .replace(/^Defaults?:?\s*/, '')
+      .replace(/\.$/, '')
+      .trim(),
+    description: doc.slice(0, at).trim(),
+  };
 }
 
 /** Names of the option interfaces a property's type refers to (`retry?: ApnsRetryOptions`, `feedback?: X | false`). */
@@ -70,13 +80,13 @@ function collect(name: string, interfaces: Map<string, ts.InterfaceDeclaration>,
     const children = nested.flatMap((n) => collect(n, interfaces, `${key}.`));
     // A group whose JSDoc only points at its fields' defaults is documented by those fields' rows.
     const groupOnly = nested.length > 0 && /^Defaults?:? see /.test(doc.slice(doc.lastIndexOf('Default')));
-    return groupOnly ? children : [{ name: key, default: defaultOf(key, doc) }, ...children];
+    return groupOnly ? children : [{ name: key, ...splitDoc(key, doc) }, ...children];
   });
   return [...inherited, ...own];
 }
 
-/** Rows of the README table between the options markers: option name and default, backticks and escapes removed. */
-function readmeRows(): Array<{ name: string; default: string }> {
+/** Rows of the README table between the options markers: option name, default and description, escapes removed. */
+function readmeRows(): Array<{ name: string; default: string; description: string }> {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const start = readme.indexOf('<!-- options:start -->');
   const end = readme.indexOf('<!-- options:end -->');
@@ -90,7 +100,7 @@ function readmeRows(): Array<{ name: string; default: string }> {
         .slice(1, -1)
         .split(/(?<!\\)\|/)
         .map((c) => c.trim().replace(/\\\|/g, '|'));
-      return { name: cells[0]!.replace(/^`|`$/g, ''), default: cells[1]! };
+      return { name: cells[0]!.replace(/^`|`$/g, ''), default: cells[1]!, description: cells[2] ?? '' };
     });
 }
 
@@ -101,7 +111,12 @@ describe('README option table', () => {
     const names = options.map((o) => o.name);
     expect(names).toEqual(expect.arrayContaining(['transport', 'token.keyId', 'retry.attempts', 'binary.format', 'feedback.cron', 'isGlobal']));
     expect(options.find((o) => o.name === 'transport')?.default).toBe("`'http2'`");
-    expect(options.find((o) => o.name === 'token.key')?.default).toBe('required');
+    expect(options.find((o) => o.name === 'token.key')).toMatchObject({
+      default: 'required',
+      description: 'The .p8 signing key from the developer account (ES256, P-256): contents or file path.',
+    });
+    expect(options.find((o) => o.name === 'maxConnections')?.description).toBe('Most connections (binary) or HTTP/2 sessions in the pool, opened lazily.');
+    for (const o of options) expect({ name: o.name, description: o.description }).toEqual({ name: o.name, description: expect.stringMatching(/\S/) });
     expect(new Set(names).size).toBe(names.length);
   });
 
@@ -109,6 +124,13 @@ describe('README option table', () => {
     const expected = options.map((o) => `| \`${o.name}\` | ${o.default.replace(/\|/g, '\\|')} |`);
     const actual = readmeRows().map((r) => `| \`${r.name}\` | ${r.default.replace(/\|/g, '\\|')} |`);
     // On failure the diff shows the rows (option and default columns) to paste into README.md.
+    expect(actual).toEqual(expected);
+  });
+
+  it("describes every option with its JSDoc's text, the default sentence left out", () => {
+    const expected = options.map((o) => `| \`${o.name}\` | ${o.description.replace(/\|/g, '\\|')} |`);
+    const actual = readmeRows().map((r) => `| \`${r.name}\` | ${r.description.replace(/\|/g, '\\|')} |`);
+    // On failure the diff shows the rows (option and description columns) whose README text differs from the JSDoc.
     expect(actual).toEqual(expected);
   });
 });

@@ -6,10 +6,12 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom, filter } from 'rxjs';
 import { ApnsOptionsError, ApnsService } from 'nest-apns';
-import type { MockApnsServer } from 'nest-apns/testing';
+import { MockApnsServer } from 'nest-apns/testing';
 import { AppModule } from '../sample/app.module.js';
 import { DEMO_GONE_TOKEN, EmbeddedApns } from '../sample/config/embedded-apns.js';
 import { SampleConfig, type SampleEnv } from '../sample/config/sample-config.js';
+import { DeviceRegistry } from '../sample/devices/device-registry.service.js';
+import { NotificationSender } from '../sample/notifications/notification-sender.service.js';
 
 // The sample app booted in-process on its embedded mock APNs server, driven
 // over real HTTP on 127.0.0.1 the way the README's curl lines drive it.
@@ -254,7 +256,100 @@ describe('sample app on the embedded mock (binary)', () => {
   });
 });
 
+describe('sample app shutdown during a send', () => {
+  it('drains a push in flight into the embedded mock before the mock stops', async () => {
+    const s = await bootSample({ PORT: '0' });
+    let closed = false;
+    try {
+      await call(s.base, 'POST', '/devices', { token: GOOD });
+      // Answered well within the default drain timeout (5 s), but only after the close has begun.
+      s.mock.faults.latency(300);
+      const sending = s.app.get(NotificationSender).send({ notification: { alert: 'Last one' }, tokens: undefined });
+      await s.mock.waitFor(() => s.mock.counters.streams >= 1);
+      await s.app.close();
+      closed = true;
+      expect(await sending).toMatchObject({ sent: 1, accepted: 1, failed: 0, results: [{ token: GOOD, outcome: 'accepted' }] });
+      expect(s.log.matching(/WARN \[ApnsEvents\]/)).toEqual([]);
+    } finally {
+      if (!closed) await s.app.close();
+    }
+  });
+
+  it('logs the Shutdown failure of every push the drain cut off, and keeps those devices', async () => {
+    const s = await bootSample({ PORT: '0', APNS_DRAIN_TIMEOUT_MS: '200' });
+    let closed = false;
+    try {
+      await call(s.base, 'POST', '/devices', { token: GOOD });
+      await call(s.base, 'POST', '/devices', { token: OTHER });
+      // APNs answers nothing within the drain timeout: both pushes are in flight when the app closes.
+      s.mock.faults.latency(60_000);
+      // In-process rather than over HTTP: Nest closes the HTTP server before ApnsService drains, and
+      // closing it waits for the request in progress, which would wait for APNs.
+      const sending = s.app.get(NotificationSender).send({ notification: { alert: 'Going down' }, tokens: undefined });
+      await s.mock.waitFor(() => s.mock.counters.streams >= 2);
+      await s.app.close();
+      closed = true;
+      const report = await sending;
+      expect(report).toMatchObject({ sent: 2, accepted: 0, failed: 2 });
+      expect(report.results.map((r) => [r.token, r.reason])).toEqual([
+        [GOOD, 'Shutdown'],
+        [OTHER, 'Shutdown'],
+      ]);
+      // The listener still heard them: ApnsService drains after every onModuleDestroy.
+      const warnings = s.log.matching(/^WARN \[ApnsEvents\] .*Shutdown/);
+      expect(warnings).toHaveLength(2);
+      expect(warnings.join('\n')).toContain('a1b2c3d4…c3d4');
+      expect(warnings.join('\n')).toContain('abababab…abab');
+      // The embedded mock stopped last, once the drain was over: the drain never lost its server.
+      const last = s.log.lines[s.log.lines.length - 1]!;
+      expect(last).toBe('LOG [Sample] Shut down: queued pushes drained, connections closed, embedded mock stopped.');
+      expect(s.log.matching(/cannot connect/)).toEqual([]);
+      // A shutdown says nothing about the device: neither token was dropped.
+      expect(s.app.get(DeviceRegistry).tokens()).toEqual([GOOD, OTHER]);
+    } finally {
+      if (!closed) await s.app.close();
+    }
+  });
+});
+
 describe('sample configuration from the environment', () => {
+  it('polls the feedback service APNS_FEEDBACK_GATEWAY names, not the one beside the send gateway', async () => {
+    // A second server stands in for a legacy gateway's own feedback host; it trusts the same test CA.
+    const feedbackHost = await MockApnsServer.start();
+    let s: Sample | undefined;
+    try {
+      s = await bootSample({ PORT: '0', APNS_TRANSPORT: 'binary', APNS_FEEDBACK_GATEWAY: feedbackHost.feedbackGateway, APNS_FEEDBACK_CRON: 'off' });
+      const gone = new Date('2026-04-01T08:00:00Z');
+      feedbackHost.queueFeedback(GOOD, gone);
+      s.mock.queueFeedback(OTHER, gone);
+      await expect(s.app.get(ApnsService).pollFeedback()).resolves.toEqual([{ token: GOOD, timestamp: gone }]);
+      expect(feedbackHost.counters.feedbackConnections).toBe(1);
+      expect(s.mock.counters.feedbackConnections).toBe(0);
+      expect(s.mock.pendingFeedback).toBe(1);
+    } finally {
+      await s?.app.close();
+      await feedbackHost.stop();
+    }
+  });
+
+  it('passes APNS_DRAIN_TIMEOUT_MS to the module, whose check names a value that is not a number', async () => {
+    expect(SampleConfig.fromEnv({ APNS_DRAIN_TIMEOUT_MS: '250' }).drainTimeoutMs).toBe(250);
+    expect(SampleConfig.fromEnv({}).drainTimeoutMs).toBeUndefined();
+    // Apple credentials (a key file that is not there) so that no embedded mock starts for a boot that fails.
+    const env = { APNS_KEY_PATH: '/nonexistent/AuthKey_ABC123DEFG.p8', APNS_KEY_ID: 'ABC123DEFG', APNS_TEAM_ID: 'DEF123GHIJ', APNS_TOPIC: 'com.example.app' };
+    const error: unknown = await Test.createTestingModule({ imports: [AppModule] })
+      .overrideProvider(SampleConfig)
+      .useValue(SampleConfig.fromEnv({ ...env, APNS_DRAIN_TIMEOUT_MS: 'soon' }))
+      .setLogger(new CapturedLog())
+      .compile()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(ApnsOptionsError);
+    expect((error as ApnsOptionsError).problems.map((p) => p.field).sort()).toEqual(['drainTimeoutMs', 'token.key']);
+  });
+
   it('starts no mock when Apple credentials are set, and the module names a wrong key file at boot', async () => {
     const env = { APNS_KEY_PATH: '/nonexistent/AuthKey_ABC123DEFG.p8', APNS_KEY_ID: 'ABC123DEFG', APNS_TEAM_ID: 'DEF123GHIJ', APNS_TOPIC: 'com.example.app' };
     const log = new CapturedLog();

@@ -17,6 +17,8 @@ export function apnsOptionsFor(config: SampleConfig, embedded: EmbeddedApns): Ap
     environment: config.environment as ApnsModuleOptions['environment'],
     topic: config.topic,
     gateway: config.gateway,
+    feedbackGateway: config.feedbackGateway,
+    drainTimeoutMs: config.drainTimeoutMs,
     feedback: config.feedbackCron === undefined ? undefined : config.feedbackCron === false ? false : { cron: config.feedbackCron },
   };
   const mock = embedded.server;
@@ -26,7 +28,7 @@ export function apnsOptionsFor(config: SampleConfig, embedded: EmbeddedApns): Ap
       ...common,
       topic: config.topic ?? DEMO_TOPIC,
       gateway: config.gateway ?? (binary ? mock.gateway : mock.http2Gateway),
-      feedbackGateway: mock.feedbackGateway,
+      feedbackGateway: config.feedbackGateway ?? mock.feedbackGateway,
       // The mock's server certificate is signed by the test CA, which nobody else trusts.
       ca: testCredentials.ca,
       ...(binary

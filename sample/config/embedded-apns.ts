@@ -1,3 +1,4 @@
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { MockApnsServer } from 'nest-apns/testing';
 
 /**
@@ -11,8 +12,14 @@ export const DEMO_GONE_TOKEN = 'dead'.repeat(16);
  * The mock APNs server from `nest-apns/testing`, started when no Apple
  * credentials are configured so the sample works out of the box. It listens on
  * 127.0.0.1 only and trusts nobody but the test credentials.
+ *
+ * It stops in its own `onApplicationShutdown`. Nest runs that hook from the
+ * root module outwards, and `ApnsModule` imports `SampleConfigModule` (which
+ * provides this), so this one runs after `ApnsService` has drained into the
+ * mock and closed its connections; a hook on `AppModule` would stop the mock
+ * first and leave the drain nobody to talk to.
  */
-export class EmbeddedApns {
+export class EmbeddedApns implements OnApplicationShutdown {
   private constructor(private readonly mock: MockApnsServer | undefined) {}
 
   /** Starts the mock, with the demo token scripted for the transport in use. */
@@ -37,5 +44,13 @@ export class EmbeddedApns {
   /** Safe to call twice, and without a mock. */
   async stop(): Promise<void> {
     await this.mock?.stop();
+  }
+
+  /** The app's last shutdown step, so its log line is the last one. */
+  async onApplicationShutdown(signal?: string): Promise<void> {
+    await this.stop();
+    new Logger('Sample').log(
+      `Shut down${signal ? ` on ${signal}` : ''}: queued pushes drained, connections closed${this.mock ? ', embedded mock stopped' : ''}.`,
+    );
   }
 }

@@ -4,8 +4,9 @@ import { SampleConfig } from './sample-config.js';
 
 /**
  * The sample's settings, and the embedded mock APNs server when no Apple
- * credentials are set. `AppModule` stops the mock on shutdown: it is the last
- * module Nest shuts down, after `ApnsService` has drained into the mock.
+ * credentials are set. `ApnsModule.forRootAsync` imports this module, which
+ * makes it deeper than `ApnsModule`: Nest shuts it down after `ApnsService`
+ * has drained, which is when the mock may stop.
  */
 @Module({
   providers: [

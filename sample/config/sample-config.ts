@@ -27,6 +27,18 @@ export class SampleConfig {
   readonly topic: string | undefined;
   /** Env `APNS_GATEWAY`: `host:port` replacing Apple's send endpoint. */
   readonly gateway: string | undefined;
+  /**
+   * Env `APNS_FEEDBACK_GATEWAY`: `host:port` replacing Apple's feedback service
+   * (binary transport). Set it with `APNS_GATEWAY` when that points at a legacy
+   * gateway, or the feedback task polls Apple's retired host.
+   */
+  readonly feedbackGateway: string | undefined;
+  /**
+   * Env `APNS_DRAIN_TIMEOUT_MS`: how long shutdown lets queued pushes finish
+   * before failing them with `Shutdown`. Default: the module's (5000). Keep it
+   * below the grace period of the process manager (Kubernetes: 30 s).
+   */
+  readonly drainTimeoutMs: number | undefined;
   /** Env `APNS_FEEDBACK_CRON`: cron expression of the feedback task, or `off`. Default: the module's (daily). */
   readonly feedbackCron: string | false | undefined;
   readonly credentials: SampleCredentials;
@@ -44,6 +56,10 @@ export class SampleConfig {
     this.environment = value('APNS_ENVIRONMENT');
     this.topic = value('APNS_TOPIC');
     this.gateway = value('APNS_GATEWAY');
+    this.feedbackGateway = value('APNS_FEEDBACK_GATEWAY');
+    const drain = value('APNS_DRAIN_TIMEOUT_MS');
+    // Passed on as a number, whatever it reads as: the module's check names a bad value.
+    this.drainTimeoutMs = drain === undefined ? undefined : Number(drain);
     const cron = value('APNS_FEEDBACK_CRON');
     this.feedbackCron = cron === 'off' ? false : cron;
     this.credentials = readCredentials(value);

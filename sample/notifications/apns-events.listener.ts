@@ -1,5 +1,4 @@
-import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { Subscription } from 'rxjs';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ApnsService, type ApnsDeliveryError, type ApnsFeedback } from 'nest-apns';
 import { DeviceRegistry } from '../devices/device-registry.service.js';
 
@@ -12,11 +11,15 @@ const TOKEN_GONE = new Set(['Unregistered', 'ExpiredToken']);
  * Acts on what Apple answers: logs every failed delivery with its reason and
  * drops the tokens Apple says are gone, so the app stops sending to them
  * (Apple treats repeated pushes to dead tokens as abuse).
+ *
+ * The subscriptions are never ended by hand: `ApnsService` drains in
+ * `onApplicationShutdown`, after every `onModuleDestroy`, and the `Shutdown`
+ * failures and binary rejections of the drain must still be heard. Both
+ * streams complete when the client closes, which ends the subscriptions.
  */
 @Injectable()
-export class ApnsEventsListener implements OnModuleInit, OnModuleDestroy {
+export class ApnsEventsListener implements OnModuleInit {
   private readonly logger = new Logger('ApnsEvents');
-  private readonly subscriptions: Subscription[] = [];
 
   constructor(
     private readonly apns: ApnsService,
@@ -24,14 +27,8 @@ export class ApnsEventsListener implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.subscriptions.push(
-      this.apns.errors$.subscribe((error) => this.onError(error)),
-      this.apns.feedback$.subscribe((entry) => this.onFeedback(entry)),
-    );
-  }
-
-  onModuleDestroy(): void {
-    for (const s of this.subscriptions) s.unsubscribe();
+    this.apns.errors$.subscribe((error) => this.onError(error));
+    this.apns.feedback$.subscribe((entry) => this.onFeedback(entry));
   }
 
   private onError(error: ApnsDeliveryError): void {

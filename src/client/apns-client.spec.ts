@@ -8,6 +8,7 @@ import type { TransportConfig } from '../transport/transport-config.js';
 import { ApnsClient } from './apns-client.js';
 import { ApnsClientClosedError } from './apns-client-closed.error.js';
 import type { ApnsClientOptions } from './apns-client-options.js';
+import type { ApnsNotification } from '../codec/apns-notification.js';
 import type { ApnsMessage } from './apns-send-report.js';
 
 // Client accounting only: an in-memory transport stands in for the network, so
@@ -285,6 +286,27 @@ describe('ApnsClient accounting', () => {
       await client.close();
     });
 
+    it('sends a notification object shared by consecutive messages as it was when the first was read, its id excepted', async () => {
+      const { client, transport } = makeClient();
+      const shared: ApnsNotification = { alert: 'first', id: '11111111-1111-4111-8111-111111111111' };
+      async function* cursor(): AsyncGenerator<ApnsMessage> {
+        yield { token: token(1), notification: shared };
+        shared.alert = 'changed';
+        shared.id = '22222222-2222-4222-8222-222222222222';
+        yield { token: token(2), notification: shared };
+        // A fresh object is serialized anew.
+        yield { token: token(3), notification: { ...shared } };
+      }
+      await client.sendMany(cursor());
+      const sent = transport.offered.map((d) => [JSON.parse(d.message.payload.toString('utf8')).aps.alert, d.apnsId]);
+      expect(sent).toEqual([
+        ['first', '11111111-1111-4111-8111-111111111111'],
+        ['first', '22222222-2222-4222-8222-222222222222'],
+        ['changed', '22222222-2222-4222-8222-222222222222'],
+      ]);
+      await client.close();
+    });
+
     it('pulls an async source only as fast as the transport takes its messages', async () => {
       const { client, transport } = makeClient();
       let maxAhead = 0;
@@ -344,6 +366,76 @@ describe('ApnsClient accounting', () => {
       expect(errors).toHaveLength(report.failed);
       // errors$ completed: the toArray() above resolved.
       expect(await allErrors).toHaveLength(report.failed);
+    });
+
+    function* generate<T>(items: T[]): Generator<T> {
+      yield* items;
+    }
+    async function* generateAsync<T>(items: T[]): AsyncGenerator<T> {
+      for (const item of items) yield item;
+    }
+    it.each([
+      ['send from an array', (c: ApnsClient, tokens: string[]) => c.send({ alert: 'Hi' }, tokens)],
+      ['send from a generator', (c: ApnsClient, tokens: string[]) => c.send({ alert: 'Hi' }, generate(tokens))],
+      ['send from an async generator', (c: ApnsClient, tokens: string[]) => c.send({ alert: 'Hi' }, generateAsync(tokens))],
+      [
+        'sendMany from an async generator',
+        (c: ApnsClient, tokens: string[]) => c.sendMany(generateAsync(tokens.map((t) => ({ token: t, notification: { alert: 'Hi' } })))),
+      ],
+    ])('%s: says where to resume when close() cuts the input, and resuming there sends every token once', async (_kind, run) => {
+      const tokens = Array.from({ length: 100 }, (_, i) => token(i));
+      // A malformed token is read and reported, so it counts towards the resume position too.
+      tokens[3] = 'not-hex';
+      const first = makeClient(false);
+      const sending = run(first.client, tokens);
+      await new Promise((r) => setImmediate(r));
+      first.transport.acceptAll();
+      await new Promise((r) => setImmediate(r));
+      await first.client.close();
+      const report = await sending;
+
+      expect(report.interrupted).toBe(true);
+      expect(report.resumeFrom).toBe(report.sent);
+      const resumeFrom = report.resumeFrom!;
+      expect(resumeFrom).toBeGreaterThan(3);
+      expect(resumeFrom).toBeLessThan(tokens.length);
+      // Every position before resumeFrom has exactly one outcome; nothing from resumeFrom on was handed to the transport.
+      expect(report.results.map((r) => r.index).sort((a, b) => a - b)).toEqual(Array.from({ length: resumeFrom }, (_, i) => i));
+      expect(first.transport.offered.filter((d) => (d as unknown as { index: number }).index >= resumeFrom)).toEqual([]);
+      const shutdown = report.results.flatMap((r) => (r.status === 'failed' && r.error.reason === 'Shutdown' ? [r.token] : []));
+      expect(shutdown.length).toBeGreaterThan(0);
+
+      // The restart: what failed with Shutdown, then the input from resumeFrom on.
+      const second = makeClient(true);
+      const rest = await second.client.send({ alert: 'Hi' }, [...shutdown, ...tokens.slice(resumeFrom)]);
+      const delivered = [
+        ...report.results.flatMap((r) => (r.status === 'accepted' ? [r.token] : [])),
+        ...rest.results.flatMap((r) => (r.status === 'accepted' ? [r.token] : [])),
+      ];
+      expect(delivered.sort()).toEqual(tokens.filter((t) => t !== 'not-hex').sort());
+      await second.client.close();
+    });
+
+    it('reports an async input read to its end as not interrupted, even when close() starts during its last read', async () => {
+      const { client } = makeClient(true);
+      async function* source() {
+        yield token(1);
+        yield token(2);
+        // The source's last next() runs while the client starts closing: nothing is left unread.
+        void client.close();
+      }
+      const report = await client.send({ alert: 'Hi' }, source());
+      expect(report).toMatchObject({ sent: 2, interrupted: false });
+      expect(report.resumeFrom).toBeUndefined();
+      expect(report.accepted + report.failed).toBe(2);
+    });
+
+    it('gives no resume position to a send that read its input to its end', async () => {
+      const { client } = makeClient(true);
+      const report = await client.send({ alert: 'Hi' }, [token(1), token(2)]);
+      expect(report).toMatchObject({ sent: 2, accepted: 2, interrupted: false });
+      expect(report.resumeFrom).toBeUndefined();
+      await client.close();
     });
 
     it('refuses sends and polls after close', async () => {

@@ -45,8 +45,10 @@ interface PreparedCache {
  * - `send` / `sendMany` resolve to a report and never reject for a device's
  *   failure; every failed delivery is also emitted once on `errors$`.
  * - `feedback$` carries the tokens Apple says are gone (feedback service, 410).
- * - `close()` drains, fails what is left with `Shutdown`, closes the
- *   connections and completes both observables; it is safe to call twice.
+ * - `close()` stops reading the inputs of running sends, drains what they
+ *   took, fails what is left of that with `Shutdown`, closes the connections
+ *   and completes both observables; it is safe to call twice. Input not read
+ *   yet is not sent: the report says where it starts (`resumeFrom`).
  */
 export class ApnsClient {
   /** Every delivery that will not happen, exactly once, from every send, whichever transport. */
@@ -95,13 +97,18 @@ export class ApnsClient {
   /**
    * Sends one notification to one or many devices. The payload is validated
    * and serialized once for all of them. Tokens are read from the source only
-   * as fast as the transport takes them, so any number keeps memory flat (pass
-   * `{ results: 'failed' }` to not list every accepted one in the report).
+   * as fast as the transport takes them, so none waits in memory; the report
+   * lists one result per token unless `{ results: 'failed' }` leaves the
+   * accepted ones out, which keeps memory flat for any number.
    *
    * Rejects only when the notification itself is invalid (`ApnsValidationError`:
-   * payload too large, bad header), when the client is closed, or when an
-   * iterable source throws (after the deliveries already taken have settled).
-   * A malformed token fails that delivery alone (reason `MalformedDeviceToken`).
+   * payload too large, bad header), when `tokens` is neither a token, an array
+   * nor an iterable (`ApnsValidationError` naming `tokens`), when the client is
+   * closed, or when an iterable source throws (after the deliveries already
+   * taken have settled). A malformed token fails that delivery alone (reason
+   * `MalformedDeviceToken`). A `close()` during the send stops reading the
+   * source: the tokens not read are not sent, and the report has
+   * `interrupted` and `resumeFrom`.
    */
   send(notification: ApnsNotification, tokens: ApnsTokenSource, options?: ApnsSendOptions): Promise<ApnsSendReport> {
     if (this.closeStarted) return Promise.reject(new ApnsClientClosedError('send'));
@@ -134,8 +141,11 @@ export class ApnsClient {
   /**
    * Sends personalised messages, each `{ token, notification }`, pulled from the
    * source only as fast as the transport takes them. Consecutive messages that
-   * share one notification object share one serialization. A notification's
-   * `id` becomes the apns-id of each message that carries it.
+   * share one notification object share one serialization, made when the first
+   * of them is read: mutating the object between such messages does not change
+   * what the later ones send (give each different message its own object). A
+   * notification's `id`, read per message, becomes the apns-id of each message
+   * that carries it.
    *
    * An invalid notification fails that message alone, on the report and on
    * `errors$`, with reason `InvalidNotification` (the validation error is its
@@ -175,6 +185,9 @@ export class ApnsClient {
    * deliveries finish for up to `drainTimeoutMs` (default: the option, 5 s),
    * fails what is left with reason `Shutdown` (on `errors$` and the reports),
    * closes the connections and completes `errors$` and `feedback$`.
+   * Input a send had not read is not read now (a cursor is not drained at
+   * shutdown): it is not sent and not reported one by one; the send's report
+   * has `interrupted: true` and `resumeFrom`, where it starts.
    * Idempotent: later calls return the first call's promise.
    */
   close(drainTimeoutMs: number = this.resolved.drainTimeoutMs): Promise<void> {
@@ -317,7 +330,8 @@ export class ApnsClient {
         if (this.closeStarted) return batch.finishSource(true);
         if (!this.offerToken(batch, prepared, token, i++, undefined)) await this.transport.whenWritable();
       }
-      batch.finishSource(this.closeStarted);
+      // The source ended by itself: read to its end, even if close() started while its last next() ran.
+      batch.finishSource(false);
     } catch (error) {
       batch.finishSource(false, { error });
     }
@@ -355,7 +369,7 @@ export class ApnsClient {
         if (this.closeStarted) return batch.finishSource(true);
         if (!this.offerMessage(batch, message, i++, cache)) await this.transport.whenWritable();
       }
-      batch.finishSource(this.closeStarted);
+      batch.finishSource(false);
     } catch (error) {
       batch.finishSource(false, { error });
     }

@@ -56,12 +56,22 @@ export interface ApnsSendReport {
    */
   readonly results: ApnsDeliveryResult[];
   /**
-   * True when `close()` stopped the send before the input was read to its end:
-   * the tokens not read yet were not sent and are not counted. Everything read
-   * is accounted for (a delivery cut off by the drain timeout fails with reason
-   * `Shutdown`).
+   * True when `close()` stopped the send before the input was read to its end.
+   * The library pulls its input lazily and does not read the rest at shutdown,
+   * so the tokens (or messages) not read yet were not sent, are not counted,
+   * and appear neither in `results` nor on `errors$`: `resumeFrom` says where
+   * they start. Everything read is accounted for (a delivery cut off by the
+   * drain timeout fails with reason `Shutdown`).
    */
   readonly interrupted: boolean;
+  /**
+   * Set when `interrupted`: the input position (from 0) of the first token or
+   * message that was not sent, equal to `sent`. To finish the job after a
+   * restart, send the input from this position on, plus the deliveries of
+   * `results` that failed with reason `Shutdown`. Undefined when the input was
+   * read to its end.
+   */
+  readonly resumeFrom?: number;
   /** Time from the call to the last outcome, ms. */
   readonly durationMs: number;
 }

@@ -210,6 +210,8 @@ function checkCredentials(
         field: 'auth',
         message: "token auth exists only on HTTP/2: use transport 'http2', or auth 'certificate' with cert + key or pfx.",
       });
+      // Fixing auth alone would still not boot: name the missing certificate in the same error.
+      if (!hasCert) problems.push({ field: 'cert', message: 'the binary transport needs a client certificate: set cert + key, or pfx.' });
     } else if (!hasCert) {
       problems.push({
         field: hasToken ? 'token' : 'cert',

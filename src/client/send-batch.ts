@@ -126,6 +126,8 @@ export class SendBatch {
       failed: this.failed,
       results: this.results,
       interrupted: this.interrupted,
+      // Every item read before the cut was counted in `sent` (a malformed one too), so it is the position to resume from.
+      resumeFrom: this.interrupted ? this.sent : undefined,
       durationMs: Math.max(0, this.now() - this.startedAt),
     });
   }

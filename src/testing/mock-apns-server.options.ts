@@ -20,6 +20,13 @@ export interface MockApnsServerOptions {
   maxConcurrentStreams?: number;
   /** Write the feedback list in chunks of this many bytes (exercises the client's decoder). Default: one write. */
   feedbackChunkSize?: number;
+  /**
+   * With `feedbackChunkSize`: wait this long between two chunks, ms, so the
+   * list trickles in (a client must read it whole as long as each gap is
+   * shorter than its idle timeout). Default 0: the next chunk goes out on the
+   * next turn of the event loop.
+   */
+  feedbackChunkDelayMs?: number;
   /** Seed of the random choices (fraction faults, generated apns-ids). Default 1. */
   seed?: number;
   /** Log connections and rejections to stderr (tokens redacted). Default false. */

@@ -83,13 +83,18 @@ export class MockApnsServer {
     if (!Number.isInteger(maxConcurrentStreams) || maxConcurrentStreams < 0) throw new RangeError(`maxConcurrentStreams must be a non-negative integer`);
     const chunkSize = options.feedbackChunkSize;
     if (chunkSize !== undefined && (!Number.isInteger(chunkSize) || chunkSize < 1)) throw new RangeError('feedbackChunkSize must be a positive integer');
+    const chunkDelayMs = options.feedbackChunkDelayMs ?? 0;
+    if (!Number.isInteger(chunkDelayMs) || chunkDelayMs < 0) throw new RangeError('feedbackChunkDelayMs must be a non-negative integer (ms)');
+    if (chunkDelayMs > 0 && chunkSize === undefined) {
+      throw new RangeError('feedbackChunkDelayMs needs feedbackChunkSize: without chunks the list is one write, with no gap to delay');
+    }
     this.binary = new MockBinaryGateway(ctx, {
       ...tls,
       requireClientCert,
       maxPayloadBytes: options.binaryMaxPayloadBytes ?? 2048,
       recordAccepted: options.recordAccepted ?? true,
     });
-    this.feedback = new MockFeedbackService(ctx, { ...tls, requireClientCert, chunkSize });
+    this.feedback = new MockFeedbackService(ctx, { ...tls, requireClientCert, chunkSize, chunkDelayMs });
     this.http2 = new MockHttp2Api(ctx, {
       ...tls,
       maxConcurrentStreams,

@@ -6,6 +6,8 @@ import { createMockTlsServer, listenOn, type MockTlsOptions } from './mock-tls-s
 export interface MockFeedbackServiceOptions extends MockTlsOptions {
   /** Write the list in chunks of this many bytes; undefined = one write. */
   chunkSize: number | undefined;
+  /** Pause between two chunks, ms; 0 = the next turn of the event loop. */
+  chunkDelayMs: number;
 }
 
 /**
@@ -17,6 +19,7 @@ export class MockFeedbackService {
   private readonly server: Server;
   private readonly sockets = new Set<TLSSocket>();
   private readonly immediates = new Set<NodeJS.Immediate>();
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly ctx: MockServerContext,
@@ -32,6 +35,8 @@ export class MockFeedbackService {
   async close(): Promise<void> {
     for (const immediate of this.immediates) clearImmediate(immediate);
     this.immediates.clear();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
@@ -66,13 +71,25 @@ export class MockFeedbackService {
     this.ctx.records.changed();
   }
 
-  /** One chunk per turn of the event loop, so each reaches the client as its own TLS record. */
+  /**
+   * One chunk per turn of the event loop (or per `chunkDelayMs`), so each
+   * reaches the client as its own TLS record.
+   */
   private writeChunks(socket: TLSSocket, bytes: Buffer, size: number, offset: number, holdOpen: boolean): void {
     if (socket.destroyed) return;
     socket.write(bytes.subarray(offset, offset + size));
     const next = offset + size;
     if (next >= bytes.length) {
       if (!holdOpen) socket.end();
+      return;
+    }
+    const delay = this.options.chunkDelayMs;
+    if (delay > 0) {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.writeChunks(socket, bytes, size, next, holdOpen);
+      }, delay);
+      this.timers.add(timer);
       return;
     }
     const immediate = setImmediate(() => {

@@ -437,6 +437,25 @@ describe('MockApnsServer HTTP/2 API', () => {
   });
 
   describe('robustness', () => {
+    it('leaves no latency timer behind when stopped while requests are still arriving', async () => {
+      const timeouts = () => process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length;
+      const before = timeouts();
+      const server = await MockApnsServer.start();
+      server.faults.latency(60_000);
+      const session = await openH2(server, 'valid');
+      session.on('error', () => undefined);
+      for (let i = 0; i < 200; i++) {
+        const stream = session.request({ ':method': 'POST', ':path': `/3/device/${TOKEN}`, 'apns-topic': 'com.example.app' });
+        stream.on('error', () => undefined);
+        stream.end('{"aps":{}}');
+      }
+      await server.waitFor(() => server.counters.streams >= 1);
+      await server.stop();
+      session.destroy();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(timeouts()).toBeLessThanOrEqual(before);
+    });
+
     it('survives garbage on the port and on an h2 connection, then serves the next client', async () => {
       const net = await import('node:net');
       const tls = await import('node:tls');

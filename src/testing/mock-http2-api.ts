@@ -97,6 +97,8 @@ export class MockHttp2Api {
   private readonly server: Http2SecureServer;
   private readonly sessions = new Map<ServerHttp2Session, SessionState>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Set by close(): requests still being read then get no timer that would outlive the server. */
+  private stopped = false;
   /** The socket of the connection being set up: its session is created synchronously right after. */
   private connecting: TLSSocket | undefined;
   private maxStreams: number;
@@ -164,6 +166,7 @@ export class MockHttp2Api {
   }
 
   async close(): Promise<void> {
+    this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -478,6 +481,7 @@ export class MockHttp2Api {
 
   /** Writes now, or after the scripted latency; a stream reset meanwhile gets nothing. */
   private respond(stream: ServerHttp2Stream, state: SessionState, write: () => void): void {
+    if (this.stopped) return;
     const latency = this.ctx.faults.latencySetting;
     if (latency === 0) {
       if (!stream.destroyed && !stream.closed) this.answer(stream, state, write);
@@ -513,7 +517,7 @@ export class MockHttp2Api {
    * it to one GOAWAY, as Apple sends.
    */
   private endSession(state: SessionState): void {
-    if (state.ending) return;
+    if (state.ending || this.stopped) return;
     state.ending = true;
     const timer = setTimeout(() => {
       this.timers.delete(timer);

@@ -51,17 +51,38 @@ export interface ApnsReconnectOptions {
 export interface ApnsBinaryOptions {
   /** `frame` = command 2 (default), `enhanced` = command 1. Default `'frame'`. */
   format?: 'frame' | 'enhanced';
-  /** Notifications kept per connection after writing, to resend after an error response. Default 10000. */
+  /**
+   * Most notifications one connection keeps after writing them while they are
+   * inside the uncertain window (to send again after an error response or a
+   * lost connection); entries outside it leave on their own. It covers the
+   * default window at 500,000 notifications/s per connection and 6 MiB of
+   * frames of 63 bytes or more. A notification that must leave a full buffer
+   * while still uncertain is counted in `evictedUncertain` and logged.
+   * Default 100000.
+   */
   sentBufferSize?: number;
   /**
-   * What happens to the notifications written in the last moments before a
-   * connection closes without an error response (nobody knows whether Apple
-   * processed them): `resend` them (at-least-once) or `fail` them with reason
-   * `ConnectionLost` (at-most-once). Default `'resend'`.
+   * What happens to the notifications inside the uncertain window when a
+   * connection ends without the gateway's confirmation (nobody knows whether
+   * it processed them): `resend` them (at-least-once) or `fail` them with
+   * reason `ConnectionLost` (at-most-once). Default `'resend'`.
    */
   uncertainWindow?: 'resend' | 'fail';
-  /** How far back that uncertain window reaches, ms. Default 1000. */
+  /**
+   * The uncertain window by age: notifications written in the last this many
+   * ms, which the gateway may still have been processing. Default 200.
+   */
   uncertainWindowMs?: number;
+  /**
+   * The uncertain window by bytes: the notifications among the last this many
+   * bytes handed to the kernel, whatever their age (a slow gateway leaves them
+   * unread in both ends' socket buffers), plus whatever node had not handed to
+   * the kernel yet. Linux buffers up to 4 MiB on the sending side and more on
+   * the receiving one; 5.4 MB were measured waiting behind a stalled reader on
+   * loopback. Raise it for larger socket buffers; 0 counts time only.
+   * Default 6291456 (6 MiB).
+   */
+  uncertainWindowBytes?: number;
   /** Feedback service read: longest silence between bytes before the list counts as complete, ms. Default 5000. */
   feedbackIdleTimeoutMs?: number;
 }

@@ -205,6 +205,35 @@ describe('BinaryTransport when the gateway misbehaves', () => {
     expect(logger.lines.some((l) => l.includes('sentBufferSize'))).toBe(false);
   });
 
+  it('opens connections ever more slowly while the gateway rejects the first notification of each (a rejection storm)', async () => {
+    const logger = new RecordingLogger();
+    const baseDelayMs = 40;
+    const maxDelayMs = 160;
+    const transport = new BinaryTransport(binaryConfig(mock, { logger, reconnect: { baseDelayMs, maxDelayMs } }), { onFeedback: () => undefined });
+    const sink = new RecordingSink();
+    const message = prepare({ alert: 'storm' });
+    const invalid = Array.from({ length: 12 }, (_, i) => delivery(tokenFor(i, 21), message, sink));
+    for (const d of invalid) mock.markInvalid(d.token);
+    const valid = Array.from({ length: 20 }, (_, i) => delivery(tokenFor(i + 100, 21), message, sink));
+
+    const startedAt = Date.now();
+    await offerAll(transport, [...invalid, ...valid]);
+    await waitForFailures(sink, invalid.length);
+    const stormMs = Date.now() - startedAt;
+    await mock.waitForAccepted(valid.length);
+    await transport.close(5_000);
+
+    for (const d of invalid) expect(sink.failures.get(d)).toEqual([expect.objectContaining({ reason: 'InvalidToken', status: 8 })]);
+    expect(countByToken(mock.accepted.map((a) => a.token)).size).toBe(valid.length);
+    // Each rejection cost a connection that delivered nothing; from the second on, each next open
+    // waited at least half of base × 2^n (capped): 20 + 40 + 80 × 9 ms before the 12th rejection.
+    expect(mock.counters.binaryConnections).toBeGreaterThanOrEqual(invalid.length);
+    let floor = 0;
+    for (let n = 0; n < invalid.length - 1; n++) floor += Math.min(maxDelayMs, baseDelayMs * 2 ** n) / 2;
+    expect(stormMs).toBeGreaterThanOrEqual(floor);
+    expect(logger.lines.filter((l) => l.includes('ended without delivering anything')).length).toBeGreaterThanOrEqual(invalid.length - 1);
+  });
+
   it('takes what was written before the uncertain window as delivered, and resends only what falls inside it (time only)', async () => {
     let clock = 1_000_000;
     mock.faults.binaryCloseAfter(150, { connections: 1 });

@@ -33,9 +33,16 @@ export interface ApnsRetryOptions {
   maxDelayMs?: number;
 }
 
-/** Reconnection after a connection fails to open (normal replacements open at once). */
+/**
+ * Reconnection after a connection fails to open, or ends having delivered
+ * nothing (rejected at its first notification, reset right after the
+ * handshake). The replacement of a connection that did deliver opens at once.
+ */
 export interface ApnsReconnectOptions {
-  /** First delay, ms; doubles on each failure, with full jitter. Default 250. */
+  /**
+   * First delay, ms; doubles on each failure in a row, and each wait lies
+   * between half and all of it (jitter that never draws near zero). Default 250.
+   */
   baseDelayMs?: number;
   /** Cap of one delay, ms. Default 30000. */
   maxDelayMs?: number;
@@ -133,11 +140,14 @@ export interface ApnsClientOptions {
   rejectUnauthorized?: boolean;
   /** Default `apns-topic` (usually the bundle id) for notifications that set none. Default: none. */
   topic?: string;
-  /** Most connections (binary) or HTTP/2 sessions in the pool, opened lazily. Default 4. */
+  /**
+   * Most connections (binary) or HTTP/2 sessions taking work, opened lazily; a
+   * session finishing its streams after GOAWAY no longer counts. Default 4.
+   */
   maxConnections?: number;
   /**
-   * Deliveries queued before `send` waits for room (backpressure; memory stays
-   * flat for any number of tokens). Default 10000.
+   * Deliveries queued, with those waiting out a retry delay, before `send`
+   * waits for room (backpressure; memory stays flat for any number of tokens). Default 10000.
    */
   queueSize?: number;
   /** TCP connect + TLS handshake deadline, ms. Default 10000. */

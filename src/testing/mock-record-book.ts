@@ -1,4 +1,4 @@
-import { emptyCounters, type MockAcceptedNotification, type MockCounters, type MockRejection } from './mock-records.js';
+import { emptyCounters, type MockAcceptedNotification, type MockBinaryConnectionEnd, type MockCounters, type MockRejection } from './mock-records.js';
 
 interface Waiter {
   readonly predicate: () => boolean;
@@ -15,6 +15,7 @@ interface Waiter {
 export class MockRecordBook {
   readonly accepted: MockAcceptedNotification[] = [];
   readonly rejected: MockRejection[] = [];
+  readonly binaryEnds: MockBinaryConnectionEnd[] = [];
   counters: MockCounters = emptyCounters();
   private waiters = new Set<Waiter>();
   private closed = false;
@@ -30,6 +31,11 @@ export class MockRecordBook {
   reject(record: MockRejection): void {
     this.counters.rejected++;
     this.rejected.push(record);
+    this.changed();
+  }
+
+  binaryEnded(record: MockBinaryConnectionEnd): void {
+    this.binaryEnds.push(record);
     this.changed();
   }
 
@@ -83,6 +89,7 @@ export class MockRecordBook {
   clear(): void {
     this.accepted.length = 0;
     this.rejected.length = 0;
+    this.binaryEnds.length = 0;
     this.counters = emptyCounters();
   }
 

@@ -1,3 +1,4 @@
+import { encodeErrorResponse } from '../src/codec/binary-frame.js';
 import { BinaryStatus } from '../src/codec/reasons.js';
 import { BinaryTransport } from '../src/transport/binary/binary-transport.js';
 import { binaryConfig, delivery, offerAll, prepare, RecordingLogger, RecordingSink, tokenFor, waitUntil } from './binary-transport.fixture.js';
@@ -185,5 +186,52 @@ describe('BinaryTransport against a gateway whose reply cannot be read', () => {
     expect(sink.failedCount).toBe(0);
     expect(transport.stats.resentUncertain).toBeGreaterThanOrEqual(150);
     expect(logger.lines.some((l) => l.startsWith('warn ') && l.includes(logged))).toBe(true);
+  });
+});
+
+describe('BinaryTransport against a gateway that names an identifier the connection does not hold', () => {
+  it('names one it never wrote: counted, logged as such, and everything held goes out again', async () => {
+    const gateway = await ScriptedBinaryGateway.start({ afterFrames: { count: 50, reply: encodeErrorResponse(BinaryStatus.InvalidToken, 0x7fff_0000), connections: 1 } });
+    const logger = new RecordingLogger();
+    const transport = new BinaryTransport(binaryConfig(gateway.asMock, { maxConnections: 1, logger }), hooks);
+    const sink = new RecordingSink();
+    const deliveries = Array.from({ length: 100 }, (_, i) => delivery(tokenFor(i, 36), prepare({ alert: 'garbage id' }), sink));
+
+    await offerAll(transport, deliveries);
+    await waitUntil(() => gateway.counts().size === 100, 'every notification reached the gateway');
+    await transport.close(1_000);
+    await gateway.stop();
+
+    expect(transport.stats).toMatchObject({ errorResponses: 1, unknownIdentifiers: 1, presumedLost: 0, rejectedByGateway: 0 });
+    expect(transport.stats.resentAfterError).toBe(100);
+    expect(sink.failedCount).toBe(0);
+    expect(logger.lines.some((l) => l.startsWith('error ') && l.includes(`names identifier ${0x7fff_0000}, which this connection never wrote`))).toBe(true);
+  });
+
+  it('names one that had left the buffer as processed: the ones between it and the oldest held are counted as presumed lost, with the window to raise', async () => {
+    // A clock that moves 1 ms per reading and no byte allowance: every flush lets go of the previous ones.
+    let clock = 1_000_000;
+    const gateway = await ScriptedBinaryGateway.start({ afterFrames: { count: 1_000, reply: encodeErrorResponse(BinaryStatus.InvalidToken, 1), connections: 1 } });
+    const logger = new RecordingLogger();
+    const transport = new BinaryTransport(
+      binaryConfig(gateway.asMock, { maxConnections: 1, logger, now: () => clock++, binary: { uncertainWindowMs: 0, uncertainWindowBytes: 0 } }),
+      hooks,
+    );
+    const sink = new RecordingSink();
+    const deliveries = Array.from({ length: 1_000 }, (_, i) => delivery(tokenFor(i, 37), prepare({ alert: 'late answer' }), sink));
+
+    await offerAll(transport, deliveries);
+    await waitUntil(() => transport.stats.errorResponses === 1, 'the late error response arrived');
+    await transport.close(1_000);
+    await gateway.stop();
+
+    const stats = transport.stats;
+    expect(stats).toMatchObject({ unknownIdentifiers: 1, rejectedByGateway: 0 });
+    // Identifier 1 is the first one written; of the 999 after it, what was still held went out again, the rest is counted.
+    expect(stats.presumedLost).toBeGreaterThan(0);
+    expect(stats.presumedLost + stats.resentAfterError).toBe(999);
+    const line = logger.lines.find((l) => l.startsWith('error ') && l.includes('names identifier 1,'));
+    expect(line).toContain('raise binary.uncertainWindowMs or binary.uncertainWindowBytes');
+    expect(line).toContain(`The ${stats.presumedLost} notification(s) written after it`);
   });
 });

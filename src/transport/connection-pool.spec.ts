@@ -14,6 +14,7 @@ class MemoryConnection implements PooledConnection {
   closed = false;
   draining = false;
   delivered = 0;
+  answered = 0;
   lastActivity = 0;
   constructor(
     readonly id: number,
@@ -388,6 +389,30 @@ describe('ConnectionPool', () => {
       await t.pool.close(100);
       expect(t.accepted).toEqual(['a', 'b', 'c']);
       expect(t.failed).toEqual([]);
+    });
+
+    it('stops growing the spacing after three steps when the server answered those connections (a storm of rejections)', async () => {
+      useFakeClock();
+      const t = setup({ maxConnections: 1, random: () => 0, reconnect: { baseDelayMs: 100, maxDelayMs: 60_000, giveUpAfterMs: 60_000 } }, 5);
+      t.pool.offer(t.delivery('a'));
+      const waits: number[] = [];
+      let c = await t.openNext();
+      for (let round = 0; round < 5; round++) {
+        // Rejected at its first notification: answered, nothing delivered.
+        c.answered = 1;
+        c.destroy(new Error('error response'));
+        await flush();
+        let waited = 0;
+        while (t.opens.length === 0) {
+          await advance(10);
+          waited += 10;
+        }
+        waits.push(waited);
+        c = await t.openNext();
+      }
+      expect(waits).toEqual([50, 100, 200, 200, 200]);
+      c.settle();
+      await t.pool.close(100);
     });
   });
 

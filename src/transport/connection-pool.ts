@@ -69,6 +69,13 @@ export interface ConnectionPoolStats {
 }
 
 /**
+ * Most reconnect steps (the wait doubling each time) after connections the
+ * server answered but that delivered nothing: with the default 250 ms base,
+ * at most one such open per 0.5–1 s however long the storm lasts.
+ */
+const ANSWERED_SPACING_STEPS = 3;
+
+/**
  * N connections behind one queue: opens them lazily (another one only when
  * every open one is saturated), reuses them, replaces dead ones, closes idle
  * ones, and on close drains then fails what is left with `Shutdown`.
@@ -449,7 +456,11 @@ export class ConnectionPool {
   /**
    * A connection ended by itself. One that delivered something is a normal
    * protocol event: the replacement may open at once. One that delivered
-   * nothing counts like a failed open for the spacing of the next one.
+   * nothing counts like a failed open for the spacing of the next one; when
+   * the server did answer it (a rejection of its first notification: a storm
+   * of invalid tokens costs one connection each) the spacing stops growing at
+   * {@link ANSWERED_SPACING_STEPS} steps, since the server is well and the
+   * wait only keeps us from flooding it with connections.
    */
   private countUseful(connection: PooledConnection, cause: Error | undefined): void {
     if (connection.delivered > 0) {
@@ -457,11 +468,16 @@ export class ConnectionPool {
       return;
     }
     this.unproductive++;
-    const wait = this.spaceNextOpen(this.options.now(), Math.max(this.unproductive, this.failures));
-    this.options.logger.warn(
+    const answered = connection.answered > 0;
+    const attempt = Math.max(this.unproductive, this.failures);
+    const wait = this.spaceNextOpen(this.options.now(), answered ? Math.min(attempt, ANSWERED_SPACING_STEPS) : attempt);
+    const line =
       `${this.options.name}: connection ${connection.id} to ${this.options.endpoint} ended without delivering anything` +
-        `${cause ? ` (${cause.message})` : ''}; ${this.unproductive} in a row: the next one opens in ${wait} ms at the earliest`,
-    );
+      `${answered ? ' (the server answered it)' : cause ? ` (${cause.message})` : ''}; ${this.unproductive} in a row: ` +
+      `the next one opens in ${wait} ms at the earliest`;
+    // A rejection is on errors$ already; a connection that died without a word is news.
+    if (answered) this.options.logger.debug?.(line);
+    else this.options.logger.warn(line);
   }
 
   private scheduleRetry(delivery: Delivery, delayMs: number): void {

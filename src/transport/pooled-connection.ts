@@ -36,6 +36,13 @@ export interface PooledConnection {
    */
   readonly delivered: number;
   /**
+   * Answers the server gave this connection (HTTP/2: responses of any status;
+   * binary: deliveries taken as processed, plus an error response). One that
+   * ends answered but with nothing delivered (a rejection storm) is spaced,
+   * but less than one that got no answer at all.
+   */
+  readonly answered: number;
+  /**
    * Ending: it takes no new work and ends with `onClosed` once what it holds
    * has settled (HTTP/2 after GOAWAY or `close()`, binary after `close()`).
    * A draining connection does not count against `maxConnections`.

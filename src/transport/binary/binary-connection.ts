@@ -155,7 +155,7 @@ export class BinaryConnection implements PooledConnection {
   private writable = true;
   private lingerTimer: NodeJS.Timeout | undefined;
   /** Set once an error response was handled: the end of the socket is then expected. */
-  private answered = false;
+  private answeredWithError = false;
   /** We cut the connection (`destroy()`) or our close timed out: the server confirmed nothing. */
   private endedByUs = false;
   /** Set when the server's reply could not be read: nothing held can be taken as processed. */
@@ -244,6 +244,11 @@ export class BinaryConnection implements PooledConnection {
   /** Written deliveries taken as processed so far. */
   get delivered(): number {
     return this.deliveredCount;
+  }
+
+  /** What the gateway answered: an error response counts, on top of what it processed. */
+  get answered(): number {
+    return this.deliveredCount + (this.answeredWithError ? 1 : 0);
   }
 
   write(delivery: Delivery): void {
@@ -352,7 +357,7 @@ export class BinaryConnection implements PooledConnection {
 
   private onData(chunk: Buffer): void {
     this.lastActivity = this.context.config.now();
-    if (this.answered || this.state === 'closed') return;
+    if (this.answeredWithError || this.state === 'closed') return;
     const events = this.decoder.push(chunk);
     if (events.length > 0) this.onErrorResponse(events[0]!);
   }
@@ -413,11 +418,11 @@ export class BinaryConnection implements PooledConnection {
   private onErrorResponse(event: ErrorResponseEvent): void {
     const { config, counters } = this.context;
     const name = `binary: connection ${this.id} to ${this.context.endpointName}`;
-    this.answered = true;
+    this.answeredWithError = true;
     if (event.kind === 'malformed') {
       // Nothing after it can be trusted: we end the connection, and the server confirmed nothing held.
       config.logger.warn(`${name}: unreadable reply (${event.detail}); closing it`);
-      this.answered = false;
+      this.answeredWithError = false;
       this.unreadable = true;
       this.socketError = new ApnsConnectionError(this.context.endpointName, 'MALFORMED_REPLY', event.detail);
       this.finish();

@@ -145,6 +145,8 @@ export class Http2Connection implements PooledConnection {
   private readonly maxAttempts: number;
   /** Requests answered 2xx: the pool spaces the next open after a session that ends with none. */
   delivered = 0;
+  /** Responses of any status. */
+  answered = 0;
   lastActivity: number;
 
   /** Opens a session and resolves once the server's first SETTINGS arrived (the stream limit is known). */
@@ -323,6 +325,7 @@ export class Http2Connection implements PooledConnection {
   onResponse(req: PendingRequest): void {
     if (req.done) return;
     this.finish(req);
+    this.answered++;
     const d = req.delivery;
     const now = this.context.config.now();
     this.lastActivity = this.lastHeard = now;

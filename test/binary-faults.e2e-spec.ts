@@ -157,6 +157,32 @@ describe('BinaryTransport when the gateway misbehaves', () => {
     expect(logger.lines.some((l) => l.startsWith('warn ') && l.includes('whatever their age') && l.includes('again (at-least-once)'))).toBe(true);
   });
 
+  it('at close(), fails with Shutdown what a slow gateway may not have read yet, however long ago it was written: nothing reported accepted is missing', async () => {
+    // The gateway reads 16 KiB every 500 ms: after the writes, frames wait in the socket buffers for seconds.
+    mock.faults.slowReads({ pauseMs: 500, everyBytes: 16 * 1024 });
+    const transport = new BinaryTransport(binaryConfig(mock, { maxConnections: 1 }), { onFeedback: () => undefined });
+    const sink = new RecordingSink();
+    const message = prepare({ alert: 'slow '.repeat(40) });
+    const deliveries = Array.from({ length: 600 }, (_, i) => delivery(tokenFor(i, 22), message, sink));
+
+    await offerAll(transport, deliveries);
+    await waitUntil(() => transport.stats.pool.inFlight === 0 && transport.stats.pool.queued === 0, 'everything is in the kernel');
+    // Quiet for longer than uncertainWindowMs: age says nothing here, bytes do.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await transport.close(500);
+
+    const atMock = new Set(mock.accepted.map((a) => a.token));
+    expect(atMock.size).toBeLessThan(600);
+    const acceptedNotFailed = deliveries.filter((d) => !sink.failures.has(d));
+    expect(acceptedNotFailed.filter((d) => !atMock.has(d.token)).map((d) => d.token)).toEqual([]);
+    for (const [, failures] of sink.failures) expect(failures).toEqual([expect.objectContaining({ reason: 'Shutdown' })]);
+    expect(transport.stats.unconfirmedAtShutdown).toBe(sink.failedCount);
+    // Our side was ended, not reset: the kernel still delivers what it held, and the mock reads it all in the end.
+    mock.faults.slowReads(null);
+    await mock.waitFor(() => mock.binaryConnectionEnds.length === 1, 20_000);
+    expect(new Set(mock.accepted.map((a) => a.token)).size).toBe(600);
+  });
+
   it('counts and logs the notifications that left a sent buffer too small for the uncertain window, so a later drop is never silent', async () => {
     mock.faults.binaryCloseAfter(300, { connections: 1 });
     const logger = new RecordingLogger();

@@ -130,12 +130,17 @@ type State = 'open' | 'closing' | 'closed';
  *   close its side (at most `binary.closeLingerMs`; during the transport's
  *   `close()`, until the pool's drain deadline cuts it): a late error response
  *   is handled as above; a clean close means everything written was processed.
- *   Unconfirmed (linger passed, or cut): if the connection had been quiet for
- *   `uncertainWindowMs` before we closed it (every byte handed to the kernel,
- *   nothing written since), what it wrote is taken as processed (a gateway that
- *   read it all and just never closes must not get every notification twice);
- *   otherwise the uncertain window applies as above. During the transport's
- *   `close()` nothing is sent again: those deliveries fail with `Shutdown`.
+ *   Unconfirmed, the uncertain window applies as above, with one exception:
+ *   an idle close (the pool's `idleTimeoutMs`) of a connection that had been
+ *   quiet for `uncertainWindowMs` (every byte handed to the kernel, nothing
+ *   written since) takes what it wrote as processed: a gateway that read it
+ *   all and never closes its side must not get a connection's last
+ *   notifications again on every idle close (our kernel still delivers what
+ *   it holds after we let go; what is lost is only the chance to hear an
+ *   answer the gateway had the whole idle time to give). During the
+ *   transport's `close()` nothing is sent again: what the window holds fails
+ *   with `Shutdown` ("may or may not have been delivered"), since a gateway
+ *   still reading slowly and one that never closes look the same.
  *
  * A delivery that keeps coming back without an error response naming it (its
  * connection dies under it every time) fails with `ConnectionLost` once it has
@@ -516,11 +521,7 @@ export class BinaryConnection implements PooledConnection {
     this.finish();
   }
 
-  /**
-   * True when, at `time`, every byte had been in the kernel for at least the
-   * uncertain window and nothing was written since: a reader had that long to
-   * take it, with nothing behind it.
-   */
+  /** True when, at `time`, every byte had been in the kernel for at least the uncertain window and nothing was written since. */
   private quietAt(time: number): boolean {
     return this.outstanding.length === 0 && time - this.kernelAt >= this.context.config.binary.uncertainWindowMs;
   }
@@ -551,7 +552,11 @@ export class BinaryConnection implements PooledConnection {
     } else if (this.endedByUs) {
       cause = this.socketError!;
       const reference = this.closeStartedAt ?? now;
-      if (this.quietAt(reference)) {
+      if (!this.context.lifecycle.shuttingDown && this.closeStartedAt !== undefined && this.quietAt(this.closeStartedAt)) {
+        // An idle close the gateway never confirmed. Ending our side first means our kernel still
+        // delivers what it holds after we let go; and the gateway had the whole idle time, every
+        // byte in the kernel, to answer a rejection. Resending would send a connection's last
+        // notifications again on each idle close of a gateway that never closes its side.
         // Only what never reached the kernel is in doubt (normally nothing).
         position = this.sent.firstWrittenSince(Infinity, this.kernelBytes);
         scope = 'that never left node before we closed it';

@@ -130,10 +130,141 @@ describe('BinaryTransport when the gateway misbehaves', () => {
     }
   });
 
-  it('takes what was written before the uncertain window as delivered, and resends only what falls inside it', async () => {
+  it('resends, whatever their age, the notifications a slow gateway had not read yet when it closed without an error response', async () => {
+    // The gateway reads 32 KiB every 300 ms: frames wait in the socket buffers far longer than uncertainWindowMs.
+    mock.faults.slowReads({ pauseMs: 300, everyBytes: 32 * 1024 });
+    mock.faults.binaryCloseAfter(600, { connections: 1 });
+    const logger = new RecordingLogger();
+    // Default window: 200 ms or the last 6 MiB handed to the kernel.
+    const transport = new BinaryTransport(binaryConfig(mock, { maxConnections: 1, logger }), { onFeedback: () => undefined });
+    const sink = new RecordingSink();
+    const message = prepare({ alert: 'slow '.repeat(40) });
+    const deliveries = Array.from({ length: 1_500 }, (_, i) => delivery(tokenFor(i, 18), message, sink));
+
+    await offerAll(transport, deliveries);
+    await mock.waitFor(() => mock.counters.binaryFaultCloses >= 1, 20_000);
+    mock.faults.slowReads(null);
+    await mock.waitFor(() => countByToken(mock.accepted.map((a) => a.token)).size === 1_500, 20_000);
+    await transport.close(5_000);
+
+    const seen = countByToken(mock.accepted.map((a) => a.token));
+    expect(sink.failedCount).toBe(0);
+    expect(mock.counters.readPauses).toBeGreaterThan(0);
+    // The 900 the gateway never processed were sent again, and so were some it had: at-least-once, counted.
+    expect(transport.stats.resentUncertain).toBeGreaterThanOrEqual(900);
+    expect(mock.accepted.length - seen.size).toBeLessThanOrEqual(transport.stats.resentUncertain - 900);
+    expect([...seen.values()].every((n) => n <= 2)).toBe(true);
+    expect(logger.lines.some((l) => l.startsWith('warn ') && l.includes('whatever their age') && l.includes('again (at-least-once)'))).toBe(true);
+  });
+
+  it('at close(), fails with Shutdown what a slow gateway may not have read yet, however long ago it was written: nothing reported accepted is missing', async () => {
+    // The gateway reads 16 KiB every 500 ms: after the writes, frames wait in the socket buffers for seconds.
+    mock.faults.slowReads({ pauseMs: 500, everyBytes: 16 * 1024 });
+    const transport = new BinaryTransport(binaryConfig(mock, { maxConnections: 1 }), { onFeedback: () => undefined });
+    const sink = new RecordingSink();
+    const message = prepare({ alert: 'slow '.repeat(40) });
+    const deliveries = Array.from({ length: 600 }, (_, i) => delivery(tokenFor(i, 22), message, sink));
+
+    await offerAll(transport, deliveries);
+    await waitUntil(() => transport.stats.pool.inFlight === 0 && transport.stats.pool.queued === 0, 'everything is in the kernel');
+    // Quiet for longer than uncertainWindowMs: age says nothing here, bytes do.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await transport.close(500);
+
+    const atMock = new Set(mock.accepted.map((a) => a.token));
+    expect(atMock.size).toBeLessThan(600);
+    const acceptedNotFailed = deliveries.filter((d) => !sink.failures.has(d));
+    expect(acceptedNotFailed.filter((d) => !atMock.has(d.token)).map((d) => d.token)).toEqual([]);
+    for (const [, failures] of sink.failures) expect(failures).toEqual([expect.objectContaining({ reason: 'Shutdown' })]);
+    expect(transport.stats.unconfirmedAtShutdown).toBe(sink.failedCount);
+    // Our side was ended, not reset: the kernel still delivers what it held, and the mock reads it all in the end.
+    mock.faults.slowReads(null);
+    await mock.waitFor(() => mock.binaryConnectionEnds.length === 1, 20_000);
+    expect(new Set(mock.accepted.map((a) => a.token)).size).toBe(600);
+  });
+
+  it('counts and logs the notifications that left a sent buffer too small for the uncertain window, so a later drop is never silent', async () => {
+    mock.faults.binaryCloseAfter(300, { connections: 1 });
+    const logger = new RecordingLogger();
+    const transport = new BinaryTransport(
+      binaryConfig(mock, { maxConnections: 1, logger, binary: { sentBufferSize: 50, uncertainWindowMs: 60_000 } }),
+      { onFeedback: () => undefined },
+    );
+    const sink = new RecordingSink();
+    const message = prepare({ alert: 'small buffer' });
+    const deliveries = Array.from({ length: 2_000 }, (_, i) => delivery(tokenFor(i, 19), message, sink));
+
+    await offerAll(transport, deliveries);
+    await mock.waitFor(() => mock.counters.binaryFaultCloses >= 1);
+    await waitUntil(() => transport.stats.pool.queued === 0 && transport.stats.pool.inFlight === 0, 'everything is written');
+    // A graceful close: the mock reads all that is left before it confirms.
+    await transport.close(5_000);
+
+    const seen = countByToken(mock.accepted.map((a) => a.token));
+    const lost = deliveries.filter((d) => !seen.has(d.token) && !sink.failures.has(d));
+    // The buffer could not keep what the window asks for: whatever got lost was counted on the way out and logged.
+    expect(transport.stats.evictedUncertain).toBeGreaterThan(0);
+    expect(lost.length).toBeGreaterThan(0);
+    expect(lost.length).toBeLessThanOrEqual(transport.stats.evictedUncertain);
+    expect(logger.lines.some((l) => l.startsWith('warn ') && l.includes('binary.sentBufferSize 50') && l.includes('evictedUncertain'))).toBe(true);
+    expect(logger.lines.some((l) => l.startsWith('error ') && l.includes('may have been lost without a report'))).toBe(true);
+  });
+
+  it('on status 10 naming identifier 0 (nothing processed yet) sends everything again, without calling it an unknown identifier', async () => {
+    mock.faults.binaryCloseAfter(0, { status: 10, connections: 1 });
+    const logger = new RecordingLogger();
+    const transport = new BinaryTransport(binaryConfig(mock, { maxConnections: 1, logger }), { onFeedback: () => undefined });
+    const sink = new RecordingSink();
+    const message = prepare({ alert: 'early shutdown' });
+    const deliveries = Array.from({ length: 50 }, (_, i) => delivery(tokenFor(i, 20), message, sink));
+
+    await offerAll(transport, deliveries);
+    await mock.waitForAccepted(50);
+    await transport.close(5_000);
+
+    const seen = countByToken(mock.accepted.map((a) => a.token));
+    expect(seen.size).toBe(50);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+    expect(sink.failedCount).toBe(0);
+    expect(transport.stats).toMatchObject({ errorResponses: 1, unknownIdentifiers: 0, presumedLost: 0 });
+    expect(logger.lines.filter((l) => l.startsWith('error '))).toEqual([]);
+    expect(logger.lines.some((l) => l.includes('sentBufferSize'))).toBe(false);
+  });
+
+  it('opens connections ever more slowly while the gateway rejects the first notification of each (a rejection storm)', async () => {
+    const logger = new RecordingLogger();
+    const baseDelayMs = 40;
+    const maxDelayMs = 160;
+    const transport = new BinaryTransport(binaryConfig(mock, { logger, reconnect: { baseDelayMs, maxDelayMs } }), { onFeedback: () => undefined });
+    const sink = new RecordingSink();
+    const message = prepare({ alert: 'storm' });
+    const invalid = Array.from({ length: 12 }, (_, i) => delivery(tokenFor(i, 21), message, sink));
+    for (const d of invalid) mock.markInvalid(d.token);
+    const valid = Array.from({ length: 20 }, (_, i) => delivery(tokenFor(i + 100, 21), message, sink));
+
+    const startedAt = Date.now();
+    await offerAll(transport, [...invalid, ...valid]);
+    await waitForFailures(sink, invalid.length);
+    const stormMs = Date.now() - startedAt;
+    await mock.waitForAccepted(valid.length);
+    await transport.close(5_000);
+
+    for (const d of invalid) expect(sink.failures.get(d)).toEqual([expect.objectContaining({ reason: 'InvalidToken', status: 8 })]);
+    expect(countByToken(mock.accepted.map((a) => a.token)).size).toBe(valid.length);
+    // Each rejection cost a connection that delivered nothing; from the second on, each next open
+    // waited at least half of base × 2^n (capped): 20 + 40 + 80 × 9 ms before the 12th rejection.
+    expect(mock.counters.binaryConnections).toBeGreaterThanOrEqual(invalid.length);
+    let floor = 0;
+    for (let n = 0; n < invalid.length - 1; n++) floor += Math.min(maxDelayMs, baseDelayMs * 2 ** n) / 2;
+    expect(stormMs).toBeGreaterThanOrEqual(floor);
+    expect(logger.lines.filter((l) => l.includes('ended without delivering anything')).length).toBeGreaterThanOrEqual(invalid.length - 1);
+  });
+
+  it('takes what was written before the uncertain window as delivered, and resends only what falls inside it (time only)', async () => {
     let clock = 1_000_000;
     mock.faults.binaryCloseAfter(150, { connections: 1 });
-    const transport = new BinaryTransport(binaryConfig(mock, { maxConnections: 1, now: () => clock, binary: { uncertainWindowMs: 1_000 } }), {
+    // No byte allowance: this test is about age alone.
+    const transport = new BinaryTransport(binaryConfig(mock, { maxConnections: 1, now: () => clock, binary: { uncertainWindowMs: 1_000, uncertainWindowBytes: 0 } }), {
       onFeedback: () => undefined,
     });
     const sink = new RecordingSink();
@@ -154,7 +285,7 @@ describe('BinaryTransport when the gateway misbehaves', () => {
     expect(transport.stats.resentUncertain).toBe(50);
   });
 
-  it('gives up on a notification whose connection keeps dying under it, with ConnectionLost and its attempt count', async () => {
+  it('gives up on a notification whose connection keeps dying under it once it was written retry.attempts times, with ConnectionLost', async () => {
     // The gateway takes one notification per connection and drops it: the doomed one, every time.
     mock.faults.binaryCloseAfter(1);
     const transport = new BinaryTransport(binaryConfig(mock, { maxConnections: 1, retry: { attempts: 2 } }), { onFeedback: () => undefined });
@@ -165,12 +296,13 @@ describe('BinaryTransport when the gateway misbehaves', () => {
     await waitForFailures(sink, 1);
     await transport.close(1_000);
 
+    // retry.attempts is the total number of attempts, the first one included.
     expect(sink.failures.get(d)).toHaveLength(1);
     const error = sink.failures.get(d)![0]!;
-    expect(error).toMatchObject({ reason: 'ConnectionLost', attempts: 3 });
-    expect(error.message).toContain('after 3 attempts');
+    expect(error).toMatchObject({ reason: 'ConnectionLost', attempts: 2 });
+    expect(error.message).toContain('after 2 attempts');
     expect(transport.stats.failedResendLimit).toBe(1);
-    expect(mock.accepted.filter((a) => a.token === d.token)).toHaveLength(3);
+    expect(mock.accepted.filter((a) => a.token === d.token)).toHaveLength(2);
   });
 });
 

@@ -130,7 +130,7 @@ describe('BinaryTransport against the mock gateway', () => {
     expect(sink.failures.get(deliveries[150]!)![0]).toMatchObject({ status: 8, reason: 'InvalidToken' });
   });
 
-  it('logs an error response naming an identifier that left the sent buffer, and sends again what the buffer still held', async () => {
+  it('counts and logs what a too small sent buffer lost: the rejection it can no longer name and the notifications the gateway dropped after it', async () => {
     const logger = new RecordingLogger();
     const transport = new BinaryTransport(binaryConfig(mock, { maxConnections: 1, logger, binary: { sentBufferSize: 8 } }), {
       onFeedback: () => undefined,
@@ -142,14 +142,69 @@ describe('BinaryTransport against the mock gateway', () => {
 
     await offerAll(transport, deliveries);
     await mock.waitForRejected(1);
+    await mock.waitForAccepted(8);
     await transport.close(5_000);
 
-    expect(transport.stats.unknownIdentifiers).toBe(1);
-    expect(logger.lines.some((l) => l.startsWith('error ') && l.includes('not among the 8 notifications still held') && l.includes('sentBufferSize'))).toBe(true);
-    // The last 8 written were still held: they went out again on a new connection.
+    // One flush of 100 into a buffer of 8: 92 had to leave it while uncertain, and said so.
+    expect(transport.stats.evictedUncertain).toBe(92);
+    expect(logger.lines.some((l) => l.startsWith('warn ') && l.includes('binary.sentBufferSize 8') && l.includes('evictedUncertain'))).toBe(true);
+    // The gateway rejected the first and dropped the other 99; the buffer held the last 8 only.
+    expect(transport.stats).toMatchObject({ errorResponses: 1, unknownIdentifiers: 1, presumedLost: 91, rejectedByGateway: 0 });
+    const error = logger.lines.find((l) => l.startsWith('error ') && l.includes('InvalidToken (status 8) names identifier 1'));
+    expect(error).toBeDefined();
+    expect(error).toContain('raise binary.sentBufferSize');
+    expect(error).toContain('The 91 notification(s) written after it');
+    expect(error).toContain('presumedLost');
+    // The 8 still held went out again on a new connection, once; the 91 are neither at the mock nor failed.
     const seen = countByToken(mock.accepted.map((a) => a.token));
     for (const d of deliveries.slice(-8)) expect(seen.get(d.token)).toBe(1);
+    expect(seen.size).toBe(8);
+    expect(sink.failedCount).toBe(0);
     expect(logger.lines.join('\n')).not.toContain(deliveries[0]!.token);
+  });
+
+  it('after an error response sends what followed the rejected notification again in its original order, on the next connection', async () => {
+    const transport = new BinaryTransport(binaryConfig(mock, { maxConnections: 1 }), { onFeedback: () => undefined });
+    const sink = new RecordingSink();
+    const message = prepare({ alert: 'in order' });
+    const deliveries = Array.from({ length: 400 }, (_, i) => delivery(tokenFor(i, 6), message, sink));
+    mock.markInvalid(deliveries[100]!.token);
+
+    await offerAll(transport, deliveries);
+    await mock.waitForAccepted(399);
+    await transport.close(5_000);
+
+    const expected = deliveries.filter((_, i) => i !== 100).map((d) => d.token);
+    expect(mock.accepted.map((a) => a.token)).toEqual(expected);
+    const [first, second] = [mock.accepted[0]!.connectionId, mock.accepted[100]!.connectionId];
+    expect(mock.accepted.map((a) => a.connectionId)).toEqual([...Array<number>(100).fill(first), ...Array<number>(299).fill(second)]);
+    expect(sink.failures.get(deliveries[100]!)).toEqual([expect.objectContaining({ reason: 'InvalidToken' })]);
+  });
+
+  it('numbers notifications per connection across the 2^32 wrap, skipping 0, and still names the rejected one after it', async () => {
+    const first = 0xffff_fff0;
+    const transport = new BinaryTransport(binaryConfig(mock, { maxConnections: 1 }), { onFeedback: () => undefined }, { firstIdentifier: first });
+    const sink = new RecordingSink();
+    const message = prepare({ alert: 'wrap' });
+    const deliveries = Array.from({ length: 40 }, (_, i) => delivery(tokenFor(i, 7), message, sink));
+    // The 26th goes out as identifier 10: 16 before the wrap (0xfffffff0 … 0xffffffff), then 1, 2, …
+    mock.markInvalid(deliveries[25]!.token);
+
+    await offerAll(transport, deliveries);
+    await mock.waitForAccepted(39);
+    await transport.close(5_000);
+
+    const onFirst = mock.accepted.filter((a) => a.connectionId === mock.accepted[0]!.connectionId);
+    const wrapped = [...Array.from({ length: 16 }, (_, i) => first + i), ...Array.from({ length: 9 }, (_, i) => i + 1)];
+    expect(onFirst.map((a) => a.identifier)).toEqual(wrapped);
+    expect(mock.rejected).toEqual([expect.objectContaining({ identifier: 10, status: 8 })]);
+    expect(sink.failures.get(deliveries[25]!)).toEqual([expect.objectContaining({ reason: 'InvalidToken', status: 8 })]);
+    expect(sink.failedCount).toBe(1);
+    // What followed went out on the next connection, numbered from the start again.
+    const onSecond = mock.accepted.slice(25);
+    expect(onSecond.map((a) => a.token)).toEqual(deliveries.slice(26).map((d) => d.token));
+    expect(onSecond[0]!.identifier).toBe(first);
+    expect(transport.stats.unknownIdentifiers).toBe(0);
   });
 
   it('closes an idle connection cleanly (nothing resent) and opens a new one for later work', async () => {

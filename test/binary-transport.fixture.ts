@@ -1,5 +1,6 @@
 // Test-only helpers for the binary transport e2e specs: a TransportConfig aimed
 // at the mock, deliveries built with the codec, and a sink that records outcomes.
+import { CLIENT_DEFAULTS } from '../src/client/resolve-client-options.js';
 import type { ApnsNotification } from '../src/codec/apns-notification.js';
 import { prepareNotification } from '../src/codec/prepare-notification.js';
 import type { ApnsDeliveryError } from '../src/errors/apns-delivery.error.js';
@@ -58,11 +59,14 @@ export function binaryConfig(mock: MockApnsServer, overrides: ConfigOverrides = 
     pingIntervalMs: 60_000,
     retry: { attempts: 4, baseDelayMs: 10, maxDelayMs: 100, maxRetryAfterMs: 60_000, unprocessedResends: 8, ...retry },
     reconnect: { baseDelayMs: 20, maxDelayMs: 200, giveUpAfterMs: 5_000, ...reconnect },
+    // The library's defaults, so the transport specs test what users get.
     binary: {
       format: 'frame',
-      sentBufferSize: 10_000,
+      sentBufferSize: CLIENT_DEFAULTS.binary.sentBufferSize,
       uncertainWindow: 'resend',
-      uncertainWindowMs: 1_000,
+      uncertainWindowMs: CLIENT_DEFAULTS.binary.uncertainWindowMs,
+      uncertainWindowBytes: CLIENT_DEFAULTS.binary.uncertainWindowBytes,
+      closeLingerMs: 2_000,
       feedbackIdleTimeoutMs: 2_000,
       ...binary,
     },

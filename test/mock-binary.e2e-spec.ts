@@ -280,6 +280,34 @@ describe('MockApnsServer binary gateway', () => {
     await mock.waitForAccepted(2);
   });
 
+  it('records how each connection ended: silently or with which error response, by the gateway or by the client', async () => {
+    mock.faults.binaryCloseAfter(1, { connections: 1 });
+    const silent = await connect();
+    silent.socket.write(Buffer.concat([frame2(1), frame2(2)]));
+    await silent.closed;
+    mock.markInvalid(TOKEN_2);
+    const rejected = await connect();
+    rejected.socket.write(Buffer.concat([frame2(3), frame2(4, TOKEN_2)]));
+    await rejected.closed;
+    const dropped = await connect();
+    dropped.socket.write(frame2(5));
+    await mock.waitForAccepted(3);
+    mock.dropConnections();
+    await dropped.closed;
+    const byClient = await connect();
+    byClient.socket.write(frame2(6));
+    await mock.waitForAccepted(4);
+    byClient.socket.end();
+    await byClient.closed;
+    await mock.waitFor(() => mock.binaryConnectionEnds.length === 4);
+    expect([...mock.binaryConnectionEnds].sort((a, b) => a.connectionId - b.connectionId)).toEqual([
+      { connectionId: 1, processed: 1, errorStatus: undefined, endedBy: 'server' },
+      { connectionId: 2, processed: 1, errorStatus: 8, endedBy: 'server' },
+      { connectionId: 3, processed: 1, errorStatus: undefined, endedBy: 'server' },
+      { connectionId: 4, processed: 1, errorStatus: undefined, endedBy: 'client' },
+    ]);
+  });
+
   it('refuseConnections drops connections for the given time', async () => {
     mock.faults.refuseConnections(60_000);
     await expect(expectTlsFailure(mock.binaryPort, 'valid')).resolves.toEqual(expect.any(String));

@@ -52,11 +52,24 @@ describe('resolveClientOptions', () => {
         pingIntervalMs: 60_000,
         retry: { attempts: 4, baseDelayMs: 100, maxDelayMs: 5000, maxRetryAfterMs: 60_000, unprocessedResends: 8 },
         reconnect: { baseDelayMs: 250, maxDelayMs: 30_000, giveUpAfterMs: 30_000 },
-        binary: { format: 'frame', sentBufferSize: 10_000, uncertainWindow: 'resend', uncertainWindowMs: 1000, feedbackIdleTimeoutMs: 5000 },
+        binary: {
+          format: 'frame',
+          sentBufferSize: 100_000,
+          uncertainWindow: 'resend',
+          uncertainWindowMs: 200,
+          uncertainWindowBytes: 6 * 1024 * 1024,
+          feedbackIdleTimeoutMs: 5000,
+          closeLingerMs: 5000,
+        },
       });
       expect(r.drainTimeoutMs).toBe(5000);
       expect(r.config.token).toMatchObject({ keyId: creds.keyId, teamId: creds.teamId, refreshAfterMs: 50 * 60_000 });
       expect(r.config.token!.key.asymmetricKeyType).toBe('ec');
+    });
+
+    it('lets a binary connection we close wait for the gateway as long as close() waits for the drain', () => {
+      const r = resolveClientOptions({ transport: 'binary', ...certAuth, drainTimeoutMs: 1_234, binary: { uncertainWindowBytes: 0 }, logger: silent });
+      expect(r.config.binary).toMatchObject({ closeLingerMs: 1_234, uncertainWindowBytes: 0 });
     });
 
     it("picks Apple's hosts per environment and transport", () => {
@@ -321,7 +334,7 @@ describe('resolveClientOptions', () => {
         drainTimeoutMs: -1,
         retry: { attempts: 0, baseDelayMs: -1, maxRetryAfterMs: -1, unprocessedResends: -1 },
         reconnect: { baseDelayMs: 0 },
-        binary: { sentBufferSize: 0, feedbackIdleTimeoutMs: 0 },
+        binary: { sentBufferSize: 0, feedbackIdleTimeoutMs: 0, uncertainWindowBytes: -1 },
       }).join('\n');
       for (const field of [
         'maxConnections: must be an integer of at least 1, got 0',
@@ -338,6 +351,7 @@ describe('resolveClientOptions', () => {
         'reconnect.baseDelayMs: must be a positive number',
         'binary.sentBufferSize: must be an integer of at least 1',
         'binary.feedbackIdleTimeoutMs: must be a positive number',
+        'binary.uncertainWindowBytes: must be an integer of at least 0, got -1',
       ]) {
         expect(problems).toContain(field);
       }

@@ -39,9 +39,10 @@ export const CLIENT_DEFAULTS = Object.freeze({
   reconnect: Object.freeze({ baseDelayMs: 250, maxDelayMs: 30_000, giveUpAfterMs: 30_000 }),
   binary: Object.freeze({
     format: 'frame',
-    sentBufferSize: 10_000,
+    sentBufferSize: 100_000,
     uncertainWindow: 'resend',
-    uncertainWindowMs: 1_000,
+    uncertainWindowMs: 200,
+    uncertainWindowBytes: 6 * 1024 * 1024,
     feedbackIdleTimeoutMs: 5_000,
   }),
 } as const);
@@ -149,7 +150,10 @@ export function checkClientOptions(
     sentBufferSize: int(binaryIn.sentBufferSize, 'binary.sentBufferSize', d.sentBufferSize, 1, problems),
     uncertainWindow: oneOf(binaryIn.uncertainWindow, 'binary.uncertainWindow', ['resend', 'fail'], d.uncertainWindow, problems),
     uncertainWindowMs: ms(binaryIn.uncertainWindowMs, 'binary.uncertainWindowMs', d.uncertainWindowMs, true, problems),
+    uncertainWindowBytes: int(binaryIn.uncertainWindowBytes, 'binary.uncertainWindowBytes', d.uncertainWindowBytes, 0, problems),
     feedbackIdleTimeoutMs: ms(binaryIn.feedbackIdleTimeoutMs, 'binary.feedbackIdleTimeoutMs', d.feedbackIdleTimeoutMs, false, problems),
+    // A connection we close waits for the gateway's confirmation as long as close() waits for the drain.
+    closeLingerMs: numbers.drainTimeoutMs,
   };
 
   const random = fn(o.random, 'random', Math.random, 'a function returning a number from 0 (included) to 1 (excluded), like Math.random', problems);

@@ -8,7 +8,7 @@ import { MockFeedbackService } from './mock-feedback-service.js';
 import { MockHttp2Api } from './mock-http2-api.js';
 import type { MockApnsServerOptions } from './mock-apns-server.options.js';
 import { MockRecordBook } from './mock-record-book.js';
-import type { MockAcceptedNotification, MockCounters, MockDroppedSession, MockRejection } from './mock-records.js';
+import type { MockAcceptedNotification, MockBinaryConnectionEnd, MockCounters, MockDroppedSession, MockRejection } from './mock-records.js';
 import type { MockServerContext } from './mock-server-context.js';
 import { ProviderTokenVerifier } from './provider-token-verifier.js';
 import { createSeededRandom } from './seeded-random.js';
@@ -242,6 +242,11 @@ export class MockApnsServer {
     return this.records.droppedSessions;
   }
 
+  /** How each binary gateway connection ended, in the order they closed. */
+  get binaryConnectionEnds(): readonly MockBinaryConnectionEnd[] {
+    return this.records.binaryEnds;
+  }
+
   get counters(): Readonly<MockCounters> {
     return this.records.counters;
   }
@@ -272,7 +277,7 @@ export class MockApnsServer {
     return this.records.waitFor(predicate, timeoutMs, () => 'waitFor: the condition never held');
   }
 
-  /** Empties `accepted`, `rejected` and `droppedSessions` and zeroes the counters; scripts and faults stay. */
+  /** Empties `accepted`, `rejected`, `droppedSessions` and `binaryConnectionEnds` and zeroes the counters; scripts and faults stay. */
   clearRecords(): void {
     this.records.clear();
     this.verifier.clearSeen();

@@ -21,6 +21,8 @@ interface Connection {
   lastIdentifier: number;
   /** Set once the server gave up on this connection: what still arrives is read and dropped. */
   done: boolean;
+  /** Status of the error response written at the end, if any. */
+  errorStatus: number | undefined;
   bytesSincePause: number;
 }
 
@@ -60,7 +62,10 @@ export class MockBinaryGateway {
 
   /** Drops every connection at once, without an error response. */
   dropConnections(): void {
-    for (const connection of this.connections) connection.socket.destroy();
+    for (const connection of this.connections) {
+      connection.done = true;
+      connection.socket.destroy();
+    }
   }
 
   private onConnection(socket: TLSSocket): void {
@@ -72,6 +77,7 @@ export class MockBinaryGateway {
       processed: 0,
       lastIdentifier: 0,
       done: false,
+      errorStatus: undefined,
       bytesSincePause: 0,
     };
     this.connections.add(connection);
@@ -81,6 +87,12 @@ export class MockBinaryGateway {
     socket.on('close', () => {
       this.connections.delete(connection);
       this.ctx.log(`binary connection ${connection.id} closed`);
+      this.ctx.records.binaryEnded({
+        connectionId: connection.id,
+        processed: connection.processed,
+        errorStatus: connection.errorStatus,
+        endedBy: connection.done ? 'server' : 'client',
+      });
     });
     socket.on('data', (chunk: Buffer) => this.onData(connection, chunk));
     this.ctx.records.changed();
@@ -163,7 +175,7 @@ export class MockBinaryGateway {
     } else {
       this.ctx.records.counters.errorResponses++;
       this.ctx.log(`binary connection ${connection.id}: shutdown after identifier ${connection.lastIdentifier}`);
-      this.end(connection, encodeErrorResponse(status, connection.lastIdentifier));
+      this.end(connection, encodeErrorResponse(status, connection.lastIdentifier), status);
     }
     this.ctx.records.changed();
   }
@@ -172,7 +184,7 @@ export class MockBinaryGateway {
     const reason = describeBinaryStatus(status).name;
     this.ctx.log(`binary connection ${connection.id}: ${reason} (${status}) for ${redactToken(tokenHex)}, identifier ${identifier}`);
     if (respond) this.ctx.records.counters.errorResponses++;
-    this.end(connection, respond ? encodeErrorResponse(status, identifier) : undefined);
+    this.end(connection, respond ? encodeErrorResponse(status, identifier) : undefined, respond ? status : undefined);
     this.ctx.records.reject({ protocol: 'binary', token: tokenHex, status, reason, identifier, connectionId: connection.id });
   }
 
@@ -181,8 +193,9 @@ export class MockBinaryGateway {
    * dropping) what the client still sends: closing a socket with unread data
    * makes the kernel send RST, and the client could lose the error response.
    */
-  private end(connection: Connection, response: Buffer | undefined): void {
+  private end(connection: Connection, response: Buffer | undefined, status?: number): void {
     connection.done = true;
+    connection.errorStatus = status;
     const socket = connection.socket;
     socket.resume();
     if (response === undefined) socket.end();

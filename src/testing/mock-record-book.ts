@@ -1,4 +1,4 @@
-import { emptyCounters, type MockAcceptedNotification, type MockCounters, type MockDroppedSession, type MockRejection } from './mock-records.js';
+import { emptyCounters, type MockAcceptedNotification, type MockBinaryConnectionEnd, type MockCounters, type MockDroppedSession, type MockRejection } from './mock-records.js';
 
 interface Waiter {
   readonly predicate: () => boolean;
@@ -16,6 +16,7 @@ export class MockRecordBook {
   readonly accepted: MockAcceptedNotification[] = [];
   readonly rejected: MockRejection[] = [];
   readonly droppedSessions: MockDroppedSession[] = [];
+  readonly binaryEnds: MockBinaryConnectionEnd[] = [];
   counters: MockCounters = emptyCounters();
   private waiters = new Set<Waiter>();
   private closed = false;
@@ -36,6 +37,11 @@ export class MockRecordBook {
 
   dropped(record: MockDroppedSession): void {
     this.droppedSessions.push(record);
+    this.changed();
+  }
+
+  binaryEnded(record: MockBinaryConnectionEnd): void {
+    this.binaryEnds.push(record);
     this.changed();
   }
 
@@ -90,6 +96,7 @@ export class MockRecordBook {
     this.accepted.length = 0;
     this.rejected.length = 0;
     this.droppedSessions.length = 0;
+    this.binaryEnds.length = 0;
     this.counters = emptyCounters();
   }
 

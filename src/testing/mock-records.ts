@@ -62,6 +62,20 @@ export interface MockDroppedSession {
   readonly maxConcurrentStreams: number;
 }
 
+/** How one binary gateway connection ended, recorded when its socket closed. */
+export interface MockBinaryConnectionEnd {
+  readonly connectionId: number;
+  /** Notifications it accepted. */
+  readonly processed: number;
+  /** Status of the error response the gateway wrote before closing (10 for a shutdown), undefined when it wrote none. */
+  readonly errorStatus: number | undefined;
+  /**
+   * `server`: the gateway ended it (an error response, a scripted close,
+   * `dropConnections`, a malformed frame); `client`: the client closed or reset it first.
+   */
+  readonly endedBy: 'server' | 'client';
+}
+
 /** Running totals since start (or `clearRecords()`). */
 export interface MockCounters {
   /** TLS connections accepted by the binary gateway. */

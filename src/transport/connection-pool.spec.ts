@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { ApnsConnectionError } from '../errors/apns-connection.error.js';
 import { ConnectionPool, type ConnectionPoolOptions, type PoolFailureReason } from './connection-pool.js';
 import type { Delivery } from './delivery.js';
@@ -11,6 +12,9 @@ class MemoryConnection implements PooledConnection {
   readonly taken: Delivery[] = [];
   inFlightList: Delivery[] = [];
   closed = false;
+  draining = false;
+  delivered = 0;
+  answered = 0;
   lastActivity = 0;
   constructor(
     readonly id: number,
@@ -18,7 +22,7 @@ class MemoryConnection implements PooledConnection {
     private capacity: number,
   ) {}
   get available(): number {
-    return this.closed ? 0 : Math.max(0, this.capacity - this.inFlightList.length);
+    return this.closed || this.draining ? 0 : Math.max(0, this.capacity - this.inFlightList.length);
   }
   get inFlight(): number {
     return this.inFlightList.length;
@@ -31,12 +35,18 @@ class MemoryConnection implements PooledConnection {
   /** Settles the oldest n in-flight deliveries as accepted. */
   settle(n = Infinity): void {
     const done = this.inFlightList.splice(0, n);
+    this.delivered += done.length;
     for (const d of done) d.sink.accepted(d, {});
     this.listener.onAvailable(this);
   }
   retryOldest(delayMs: number): void {
     const d = this.inFlightList.shift()!;
     this.listener.onRetry(d, delayMs);
+  }
+  /** As an HTTP/2 session does on GOAWAY: no new work, what it holds still settles. */
+  startDraining(): void {
+    this.draining = true;
+    this.listener.onAvailable(this);
   }
   close(): void {
     this.closed = true;
@@ -93,6 +103,19 @@ function setup(overrides: Partial<ConnectionPoolOptions> = {}, capacity = 2) {
   return { pool, accepted, failed, conns, opens, openNext, delivery };
 }
 
+const refused = () => new ApnsConnectionError('127.0.0.1:1', 'ECONNREFUSED', 'refused');
+
+/** Fake clock and timers; setImmediate stays real so `flush()` still lets promises and microtasks run. */
+function useFakeClock(): void {
+  jest.useFakeTimers({ doNotFake: ['setImmediate', 'queueMicrotask', 'nextTick'], now: 1_000_000 });
+}
+
+/** Advances the fake clock by `ms` in one step, then lets what it released run. */
+async function advance(ms: number): Promise<void> {
+  jest.advanceTimersByTime(ms);
+  await flush();
+}
+
 const flush = () => new Promise((r) => setImmediate(r));
 
 describe('ConnectionPool', () => {
@@ -137,18 +160,22 @@ describe('ConnectionPool', () => {
     expect(t.accepted.sort()).toEqual(['a', 'b', 'c', 'd']);
   });
 
-  it('sends what a closed connection left unfinished again, first and in order', async () => {
-    const t = setup({ maxConnections: 1 }, 3);
-    for (const x of ['a', 'b', 'c', 'd']) t.pool.offer(t.delivery(x));
+  it('sends what a closed connection left unfinished again, first and in order, on a replacement opened at once', async () => {
+    const t = setup({ maxConnections: 1, reconnect: { baseDelayMs: 60_000, maxDelayMs: 60_000, giveUpAfterMs: 60_000 } }, 3);
+    for (const x of ['a', 'b', 'c', 'd', 'e']) t.pool.offer(t.delivery(x));
     const c1 = await t.openNext();
+    c1.settle(1); // it delivered something: its end is a normal event, not a failure
+    await flush();
+    expect(c1.taken.map((d) => d.token)).toEqual(['a', 'b', 'c', 'd']);
     c1.destroy(new Error('reset'));
     const c2 = await t.openNext();
-    expect(c2.taken.map((d) => d.token)).toEqual(['a', 'b', 'c']);
+    expect(c2.taken.map((d) => d.token)).toEqual(['b', 'c', 'd']);
     c2.settle();
     await flush();
     c2.settle();
     await t.pool.close(1000);
-    expect(t.accepted).toEqual(['a', 'b', 'c', 'd']);
+    expect(t.accepted).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(t.pool.stats.unproductiveCloses).toBe(0);
   });
 
   it('retries a delivery after the delay the connection asked for', async () => {
@@ -266,5 +293,212 @@ describe('ConnectionPool', () => {
     expect(c2.closed).toBe(true);
     expect(warnings).toEqual([]);
     expect(t.accepted.sort()).toEqual(['a', 'b']);
+  });
+
+  describe('pacing the opens', () => {
+    afterEach(() => {
+      jest.useRealTimers();
+    });
+
+    it('waits longer after each failed open: between half and all of base × 2^n, capped at maxDelayMs', async () => {
+      useFakeClock();
+      // random() = 0 draws the shortest wait: exactly half the ceiling.
+      const t = setup({ maxConnections: 1, random: () => 0, reconnect: { baseDelayMs: 100, maxDelayMs: 800, giveUpAfterMs: 60_000 } });
+      t.pool.offer(t.delivery('a'));
+      await flush();
+      const waits: number[] = [];
+      for (let attempt = 0; attempt < 6; attempt++) {
+        t.opens.shift()!(refused());
+        await flush();
+        let waited = 0;
+        while (t.opens.length === 0) {
+          await advance(10);
+          waited += 10;
+        }
+        waits.push(waited);
+      }
+      expect(waits).toEqual([50, 100, 200, 400, 400, 400]);
+      const c = await t.openNext();
+      expect(c.taken.map((d) => d.token)).toEqual(['a']);
+      c.settle();
+      await t.pool.close(100);
+    });
+
+    it('keeps each wait below the full ceiling when random() is close to 1', async () => {
+      useFakeClock();
+      const t = setup({ maxConnections: 1, random: () => 0.999, reconnect: { baseDelayMs: 100, maxDelayMs: 800, giveUpAfterMs: 60_000 } });
+      t.pool.offer(t.delivery('a'));
+      await flush();
+      // Ceilings 100 and 200: the waits are 99 and 199 ms.
+      t.opens.shift()!(refused());
+      await flush();
+      await advance(98);
+      expect(t.opens).toHaveLength(0);
+      await advance(1);
+      expect(t.opens).toHaveLength(1);
+      t.opens.shift()!(refused());
+      await flush();
+      await advance(198);
+      expect(t.opens).toHaveLength(0);
+      await advance(1);
+      expect(t.opens).toHaveLength(1);
+      (await t.openNext()).settle();
+      await t.pool.close(100);
+    });
+
+    it('spaces the opens after connections that end without delivering anything, longer each time, and opens at once again after one that delivered', async () => {
+      useFakeClock();
+      const warnings: string[] = [];
+      const t = setup(
+        {
+          maxConnections: 1,
+          random: () => 0,
+          reconnect: { baseDelayMs: 100, maxDelayMs: 800, giveUpAfterMs: 60_000 },
+          logger: { log: () => undefined, warn: (m) => warnings.push(m), error: () => undefined },
+        },
+        5,
+      );
+      for (const x of ['a', 'b', 'c']) t.pool.offer(t.delivery(x));
+      const waits: number[] = [];
+      let c = await t.openNext();
+      for (let round = 0; round < 4; round++) {
+        // A rejection at the first notification, a reset right after the handshake: nothing delivered.
+        c.destroy(new Error('closed at once'));
+        await flush();
+        let waited = 0;
+        while (t.opens.length === 0) {
+          await advance(10);
+          waited += 10;
+        }
+        waits.push(waited);
+        c = await t.openNext();
+      }
+      expect(waits).toEqual([50, 100, 200, 400]);
+      expect(t.pool.stats.unproductiveCloses).toBe(4);
+      expect(warnings.filter((w) => w.includes('ended without delivering anything'))).toHaveLength(4);
+      // This one delivered: its end is a normal protocol event, and its replacement opens at once.
+      c.settle(1);
+      await flush();
+      c.destroy(new Error('error response'));
+      await flush();
+      expect(t.opens).toHaveLength(1);
+      expect(t.pool.stats.unproductiveCloses).toBe(0);
+      const last = await t.openNext();
+      expect(last.taken.map((d) => d.token)).toEqual(['b', 'c']);
+      last.settle();
+      await t.pool.close(100);
+      expect(t.accepted).toEqual(['a', 'b', 'c']);
+      expect(t.failed).toEqual([]);
+    });
+
+    it('stops growing the spacing after three steps when the server answered those connections (a storm of rejections)', async () => {
+      useFakeClock();
+      const t = setup({ maxConnections: 1, random: () => 0, reconnect: { baseDelayMs: 100, maxDelayMs: 60_000, giveUpAfterMs: 60_000 } }, 5);
+      t.pool.offer(t.delivery('a'));
+      const waits: number[] = [];
+      let c = await t.openNext();
+      for (let round = 0; round < 5; round++) {
+        // Rejected at its first notification: answered, nothing delivered.
+        c.answered = 1;
+        c.destroy(new Error('error response'));
+        await flush();
+        let waited = 0;
+        while (t.opens.length === 0) {
+          await advance(10);
+          waited += 10;
+        }
+        waits.push(waited);
+        c = await t.openNext();
+      }
+      expect(waits).toEqual([50, 100, 200, 200, 200]);
+      c.settle();
+      await t.pool.close(100);
+    });
+  });
+
+  it('leaves no timer and logs no retry when an open fails after close() has resolved', async () => {
+    const lines: string[] = [];
+    let rejectOpen: (e: Error) => void = () => undefined;
+    const pool = new ConnectionPool(() => new Promise<PooledConnection>((_resolve, reject) => (rejectOpen = reject)), {
+      name: 'test',
+      endpoint: '127.0.0.1:1',
+      maxConnections: 1,
+      queueSize: 10,
+      idleTimeoutMs: 0,
+      reconnect: { baseDelayMs: 250, maxDelayMs: 30_000, giveUpAfterMs: 30_000 },
+      logger: { log: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) },
+      random: () => 0.5,
+      now: () => Date.now(),
+      fail: (d, reason) => lines.push(`fail ${d.token} ${reason}`),
+    });
+    pool.offer({ token: 'a', tokenHex: 'a', message: {} as never, sink: {} as never, attempts: 0 });
+    await flush();
+    await pool.close(20);
+    expect(lines).toContain('fail a Shutdown');
+    const timersAtClose = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    rejectOpen(refused());
+    await flush();
+    await flush();
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBeLessThanOrEqual(timersAtClose);
+    expect(lines.filter((l) => l.includes('retrying') || l.includes('cannot connect'))).toEqual([]);
+  });
+
+  describe('retries waiting out a delay', () => {
+    afterEach(() => {
+      jest.useRealTimers();
+    });
+
+    it('count against queueSize: offer says wait while they are pending, whenWritable wakes once they are back and drained', async () => {
+      useFakeClock();
+      const t = setup({ maxConnections: 1, queueSize: 4 }, 10);
+      for (const x of ['a', 'b', 'c', 'd']) t.pool.offer(t.delivery(x));
+      const c = await t.openNext();
+      expect(t.pool.stats.queued).toBe(0);
+      for (let i = 0; i < 4; i++) c.retryOldest(1_000);
+      expect(t.pool.stats.retriesPending).toBe(4);
+      // The queue is empty, but the four waiting retries are still the producer's work.
+      expect(t.pool.offer(t.delivery('e'))).toBe(false);
+      let woke = false;
+      const writable = t.pool.whenWritable().then(() => (woke = true));
+      await flush();
+      expect(woke).toBe(false);
+      await advance(1_000);
+      await writable;
+      expect(t.pool.stats.retriesPending).toBe(0);
+      expect(c.taken.map((d) => d.token)).toEqual(['a', 'b', 'c', 'd', 'e', 'a', 'b', 'c', 'd']);
+      c.settle();
+      await t.pool.close(100);
+    });
+
+    it('wait behind one timer however many there are, and come back in the order they are due', async () => {
+      useFakeClock();
+      const t = setup({ maxConnections: 1, queueSize: 1_000 }, 200);
+      for (let i = 0; i < 100; i++) t.pool.offer(t.delivery(`d${i}`));
+      const c = await t.openNext();
+      const timersBefore = jest.getTimerCount();
+      // Later ones first: d0 waits 1,000 ms, d99 waits 10 ms.
+      for (let i = 0; i < 100; i++) c.retryOldest(1_000 - 10 * i);
+      expect(jest.getTimerCount() - timersBefore).toBe(1);
+      for (let step = 0; step < 100; step++) await advance(10);
+      expect(c.taken.slice(100).map((d) => d.token)).toEqual(Array.from({ length: 100 }, (_, i) => `d${99 - i}`));
+      c.settle();
+      await t.pool.close(100);
+    });
+  });
+
+  it('opens a replacement while a draining connection finishes, even at maxConnections, and closes both on close()', async () => {
+    const t = setup({ maxConnections: 1 }, 2);
+    for (const x of ['a', 'b', 'c', 'd']) t.pool.offer(t.delivery(x));
+    const c1 = await t.openNext();
+    expect(c1.taken.map((d) => d.token)).toEqual(['a', 'b']);
+    c1.startDraining();
+    const c2 = await t.openNext();
+    expect(c2.taken.map((d) => d.token)).toEqual(['c', 'd']);
+    expect(t.pool.stats).toMatchObject({ connections: 2, draining: 1 });
+    c1.settle();
+    c2.settle();
+    await t.pool.close(100);
+    expect(c1.closed && c2.closed).toBe(true);
+    expect(t.accepted.sort()).toEqual(['a', 'b', 'c', 'd']);
   });
 });

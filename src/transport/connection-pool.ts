@@ -1,10 +1,11 @@
 import { ApnsConnectionError } from '../errors/apns-connection.error.js';
 import type { ApnsLogger } from './apns-logger.js';
-import { backoffDelay } from './backoff.js';
+import { reconnectDelay } from './backoff.js';
 import type { Delivery } from './delivery.js';
 import type { ReconnectConfig, TransportConfig } from './transport-config.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import type { ConnectionListener, ConnectionOpener, PooledConnection } from './pooled-connection.js';
+import { RetrySchedule } from './retry-schedule.js';
 
 /** Why the pool gave up on a delivery. */
 export type PoolFailureReason = 'Shutdown' | 'ConnectionError';
@@ -14,11 +15,13 @@ export interface ConnectionPoolOptions {
   name: string;
   /** `host:port` being dialled, for log lines. */
   endpoint: string;
+  /** Most connections taking work; draining ones (GOAWAY, closing) are not counted. */
   maxConnections: number;
+  /** Queued deliveries plus those waiting out a retry delay before `offer` returns false. */
   queueSize: number;
   /** Close connections idle this long, ms; 0 = never. */
   idleTimeoutMs: number;
-  /** Backoff between failed connection attempts. */
+  /** Backoff between failed connection attempts, and after connections that end without delivering anything. */
   reconnect: ReconnectConfig;
   logger: ApnsLogger;
   random: () => number;
@@ -48,20 +51,47 @@ export function poolOptionsFor(
 }
 
 export interface ConnectionPoolStats {
+  /** Connections the pool holds, draining ones included. */
   connections: number;
+  /** Of those, the ones draining (no new work, not counted against maxConnections). */
+  draining: number;
   opening: number;
   queued: number;
+  /** Taken by a connection and not yet settled (see `PooledConnection.inFlight`). */
   inFlight: number;
+  /** Waiting out a retry delay; counted against the queue's size. */
   retriesPending: number;
+  /** Consecutive failed opens. */
   connectFailures: number;
+  /** Consecutive connections that ended without delivering anything. */
+  unproductiveCloses: number;
   opened: number;
 }
 
 /**
+ * Most reconnect steps (the wait doubling each time) after connections the
+ * server answered but that delivered nothing: with the default 250 ms base,
+ * at most one such open per 0.5–1 s however long the storm lasts.
+ */
+const ANSWERED_SPACING_STEPS = 3;
+
+/**
  * N connections behind one queue: opens them lazily (another one only when
- * every open one is saturated), reuses them, replaces dead ones (at once after
- * a normal protocol close, with backoff after a failed open), closes idle ones,
- * and on close drains then fails what is left with `Shutdown`.
+ * every open one is saturated), reuses them, replaces dead ones, closes idle
+ * ones, and on close drains then fails what is left with `Shutdown`.
+ *
+ * Replacing: after a normal protocol close (a binary error response, an HTTP/2
+ * GOAWAY) of a connection that delivered something, the replacement opens at
+ * once. A failed open, or a connection that ends having delivered nothing
+ * (rejected at its first notification, reset right after the handshake, a
+ * session that dies before answering), counts as a failure: the next open
+ * waits `reconnectDelay` (growing, never near zero), one at a time, so a
+ * gateway rejecting everything is not hit with a connection per notification.
+ * Only failed opens lead to giving up on the queue (`giveUpAfterMs`).
+ *
+ * Backpressure: deliveries waiting out a retry delay count against
+ * `queueSize`, so `offer` and `whenWritable` hold the producer back during a
+ * retry storm too. They wait in one `RetrySchedule` behind a single timer.
  *
  * Transport-agnostic: the binary and HTTP/2 transports plug their connection
  * class in through a `ConnectionOpener`.
@@ -69,7 +99,10 @@ export interface ConnectionPoolStats {
 export class ConnectionPool {
   private readonly queue: DeliveryQueue<Delivery>;
   private readonly connections: PooledConnection[] = [];
-  private readonly retryTimers = new Map<NodeJS.Timeout, Delivery>();
+  private readonly retries = new RetrySchedule<Delivery>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** When the retry timer is due (the pool's clock). */
+  private retryTimerDue = 0;
   private readonly listener: ConnectionListener;
   private nextId = 1;
   private opening = 0;
@@ -82,6 +115,10 @@ export class ConnectionPool {
   private failures = 0;
   private firstFailureAt = 0;
   private lastFailure: Error | undefined;
+  /** Consecutive connections that ended without delivering anything. */
+  private unproductive = 0;
+  /** Connections the pool itself asked to close (idle, shutdown): their end says nothing about the gateway. */
+  private readonly closingByPool = new Set<PooledConnection>();
   private nextOpenAt = 0;
   private openTimer: NodeJS.Timeout | undefined;
   private giveUpTimer: NodeJS.Timeout | undefined;
@@ -127,14 +164,20 @@ export class ConnectionPool {
 
   get stats(): ConnectionPoolStats {
     let inFlight = 0;
-    for (const c of this.connections) inFlight += c.inFlight;
+    let draining = 0;
+    for (const c of this.connections) {
+      inFlight += c.inFlight;
+      if (c.draining) draining++;
+    }
     return {
       connections: this.connections.length,
+      draining,
       opening: this.opening,
       queued: this.queue.length,
       inFlight,
-      retriesPending: this.retryTimers.size,
+      retriesPending: this.retries.size,
       connectFailures: this.failures,
+      unproductiveCloses: this.unproductive,
       opened: this.openedTotal,
     };
   }
@@ -167,7 +210,7 @@ export class ConnectionPool {
       if (open.length > 0) {
         // Wait for these ones only: a connection that finishes opening meanwhile is closed on the next round.
         const closed = this.whenClosed(open);
-        for (const c of open) c.close();
+        for (const c of open) this.closeConnection(c);
         if ((await Promise.race([closed.then(() => 'closed' as const), timedOut])) === 'timeout') break;
       } else if (this.opening > 0) {
         // An open still under way when the queue ran dry: wait for it rather than spin.
@@ -218,7 +261,7 @@ export class ConnectionPool {
   }
 
   private isIdle(): boolean {
-    if (this.queue.length > 0 || this.retryTimers.size > 0) return false;
+    if (this.queue.length > 0 || this.retries.size > 0) return false;
     for (const c of this.connections) if (c.inFlight > 0) return false;
     return true;
   }
@@ -282,10 +325,15 @@ export class ConnectionPool {
 
   private maybeOpen(): void {
     if (this.drainDeadlinePassed) return;
-    for (const c of this.connections) if (c.available > 0) return;
-    if (this.connections.length + this.opening >= this.options.maxConnections) return;
-    // While opens are failing, try one at a time and only when the backoff allows.
-    if (this.failures > 0 && this.opening > 0) return;
+    let taking = 0;
+    for (const c of this.connections) {
+      if (c.available > 0) return;
+      // A draining connection takes no new work: it must not hold the slot of its replacement.
+      if (!c.draining) taking++;
+    }
+    if (taking + this.opening >= this.options.maxConnections) return;
+    // While opens fail or connections die unproductive, try one at a time and only when the backoff allows.
+    if ((this.failures > 0 || this.unproductive > 0) && this.opening > 0) return;
     const wait = this.nextOpenAt - this.options.now();
     if (wait > 0) {
       if (!this.openTimer) {
@@ -312,7 +360,8 @@ export class ConnectionPool {
         }
         this.failures = 0;
         this.lastFailure = undefined;
-        this.nextOpenAt = 0;
+        // The gateway answers again; but while connections die unproductive, opening says nothing.
+        if (this.unproductive === 0) this.nextOpenAt = 0;
         if (this.giveUpTimer) {
           clearTimeout(this.giveUpTimer);
           this.giveUpTimer = undefined;
@@ -333,13 +382,16 @@ export class ConnectionPool {
   }
 
   private onOpenFailed(error: Error): void {
+    if (this.drainDeadlinePassed) {
+      // close() has finished with everything: no retry, no give-up timer to keep the process alive.
+      this.options.logger.debug?.(`${this.options.name}: an open still under way at close failed: ${error.message}`);
+      return;
+    }
     const now = this.options.now();
     if (this.failures === 0) this.firstFailureAt = now;
     this.failures++;
     this.lastFailure = error;
-    const delay = backoffDelay(this.failures - 1, this.options.reconnect.baseDelayMs, this.options.reconnect.maxDelayMs, this.options.random);
-    // Never retry in a tight loop, even when the jitter draws zero.
-    this.nextOpenAt = now + Math.max(delay, Math.min(this.options.reconnect.baseDelayMs, 10));
+    this.spaceNextOpen(now, Math.max(this.failures, this.unproductive));
     this.options.logger.warn(
       `${this.options.name}: cannot connect to ${this.options.endpoint} (attempt ${this.failures}): ${error.message}; retrying in ${this.nextOpenAt - now} ms`,
     );
@@ -368,13 +420,28 @@ export class ConnectionPool {
     this.checkIdle();
   }
 
+  /** The next open waits for the `attempt`-th reconnect delay (1-based), counted from `now`. */
+  private spaceNextOpen(now: number, attempt: number): number {
+    const { baseDelayMs, maxDelayMs } = this.options.reconnect;
+    const delay = reconnectDelay(attempt - 1, baseDelayMs, maxDelayMs, this.options.random);
+    this.nextOpenAt = Math.max(this.nextOpenAt, now + delay);
+    return this.nextOpenAt - now;
+  }
+
+  private closeConnection(connection: PooledConnection): void {
+    this.closingByPool.add(connection);
+    connection.close();
+  }
+
   private handleClosed(connection: PooledConnection, unfinished: Delivery[], cause?: Error): void {
     const i = this.connections.indexOf(connection);
     if (i >= 0) {
       this.connections.splice(i, 1);
       if (this.cursor >= this.connections.length) this.cursor = 0;
     }
+    const byPool = this.closingByPool.delete(connection);
     if (cause) this.options.logger.debug?.(`${this.options.name}: connection ${connection.id} closed: ${cause.message}`);
+    if (i >= 0 && !byPool && !this.drainDeadlinePassed) this.countUseful(connection, cause);
     if (unfinished.length > 0) {
       if (this.drainDeadlinePassed) {
         for (const d of unfinished) this.options.fail(d, 'Shutdown', cause);
@@ -386,35 +453,84 @@ export class ConnectionPool {
     this.schedulePump();
   }
 
+  /**
+   * A connection ended by itself. One that delivered something is a normal
+   * protocol event: the replacement may open at once. One that delivered
+   * nothing counts like a failed open for the spacing of the next one; when
+   * the server did answer it (a rejection of its first notification: a storm
+   * of invalid tokens costs one connection each) the spacing stops growing at
+   * {@link ANSWERED_SPACING_STEPS} steps, since the server is well and the
+   * wait only keeps us from flooding it with connections.
+   */
+  private countUseful(connection: PooledConnection, cause: Error | undefined): void {
+    if (connection.delivered > 0) {
+      this.unproductive = 0;
+      return;
+    }
+    this.unproductive++;
+    const answered = connection.answered > 0;
+    const attempt = Math.max(this.unproductive, this.failures);
+    const wait = this.spaceNextOpen(this.options.now(), answered ? Math.min(attempt, ANSWERED_SPACING_STEPS) : attempt);
+    const line =
+      `${this.options.name}: connection ${connection.id} to ${this.options.endpoint} ended without delivering anything` +
+      `${answered ? ' (the server answered it)' : cause ? ` (${cause.message})` : ''}; ${this.unproductive} in a row: ` +
+      `the next one opens in ${wait} ms at the earliest`;
+    // A rejection is on errors$ already; a connection that died without a word is news.
+    if (answered) this.options.logger.debug?.(line);
+    else this.options.logger.warn(line);
+  }
+
   private scheduleRetry(delivery: Delivery, delayMs: number): void {
     if (this.drainDeadlinePassed) {
       this.options.fail(delivery, 'Shutdown');
       return;
     }
-    const timer = setTimeout(() => {
-      this.retryTimers.delete(timer);
-      this.queue.unshift(delivery);
+    // Still the producer's work: it counts against the queue's size until it is back in the queue.
+    this.queue.hold();
+    this.retries.add(delivery, this.options.now() + Math.max(0, delayMs));
+    this.armRetryTimer();
+  }
+
+  /** One timer for every retry: armed for the earliest one due. */
+  private armRetryTimer(): void {
+    const due = this.retries.nextDue;
+    if (due === undefined) {
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      return;
+    }
+    if (this.retryTimer && this.retryTimerDue <= due) return;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimerDue = due;
+    this.retryTimer = setTimeout(() => this.onRetriesDue(), Math.max(0, due - this.options.now()));
+  }
+
+  private onRetriesDue(): void {
+    this.retryTimer = undefined;
+    // The timer ran its course: what it was armed for is due even on a clock that did not move (a fake one).
+    const due = this.retries.takeDue(Math.max(this.options.now(), this.retryTimerDue));
+    if (due.length > 0) {
+      this.queue.unshift(...due);
+      this.queue.release(due.length);
       this.schedulePump();
-    }, Math.max(0, delayMs));
-    this.retryTimers.set(timer, delivery);
+    }
+    this.armRetryTimer();
   }
 
   private closeIdle(): void {
     const now = this.options.now();
     for (const c of this.connections.slice()) {
-      if (c.inFlight === 0 && now - c.lastActivity >= this.options.idleTimeoutMs) {
+      if (!c.draining && c.inFlight === 0 && now - c.lastActivity >= this.options.idleTimeoutMs) {
         this.options.logger.debug?.(`${this.options.name}: closing connection ${c.id}, idle for ${now - c.lastActivity} ms`);
-        c.close();
+        this.closeConnection(c);
       }
     }
   }
 
   private failAll(reason: PoolFailureReason): void {
-    for (const [timer, d] of this.retryTimers) {
-      clearTimeout(timer);
-      this.options.fail(d, reason);
-    }
-    this.retryTimers.clear();
+    const waiting = this.retries.drainAll();
+    this.queue.release(waiting.length);
+    for (const d of waiting) this.options.fail(d, reason);
     for (const d of this.queue.drainAll()) this.options.fail(d, reason);
   }
 
@@ -422,6 +538,7 @@ export class ConnectionPool {
     if (this.openTimer) clearTimeout(this.openTimer);
     if (this.giveUpTimer) clearTimeout(this.giveUpTimer);
     if (this.idleTimer) clearInterval(this.idleTimer);
-    this.openTimer = this.giveUpTimer = this.idleTimer = undefined;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.openTimer = this.giveUpTimer = this.idleTimer = this.retryTimer = undefined;
   }
 }

@@ -1,5 +1,5 @@
 import { DeliveryQueue } from './delivery-queue.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, reconnectDelay } from './backoff.js';
 import { retryAfterMs } from '../codec/retry-after.js';
 
 describe('DeliveryQueue', () => {
@@ -48,6 +48,22 @@ describe('DeliveryQueue', () => {
     await expect(waiting).resolves.toBeUndefined();
   });
 
+  it('counts items held elsewhere against its capacity, and wakes waiters once queue and held together fall to half', async () => {
+    const q = new DeliveryQueue<number>(4);
+    q.hold(3);
+    expect(q.writable).toBe(true);
+    expect(q.push(1)).toBe(false);
+    let woke = false;
+    const waiting = q.whenWritable().then(() => (woke = true));
+    q.shift();
+    await Promise.resolve();
+    expect(woke).toBe(false); // 0 queued, 3 held: still over half
+    q.release(1);
+    await waiting;
+    expect(woke).toBe(true);
+    expect(q.heldElsewhere).toBe(2);
+  });
+
   it('rejects a capacity that is not a positive integer', () => {
     expect(() => new DeliveryQueue(0)).toThrow(RangeError);
   });
@@ -59,6 +75,13 @@ describe('backoff', () => {
     expect(backoffDelay(3, 100, 5000, () => 0.5)).toBe(400);
     expect(backoffDelay(20, 100, 5000, () => 0.999)).toBe(4995);
     expect(backoffDelay(5, 100, 5000, () => 0)).toBe(0);
+  });
+
+  it('spaces reconnects between half and all of the growing ceiling, never near zero', () => {
+    expect(reconnectDelay(0, 250, 30_000, () => 0)).toBe(125);
+    expect(reconnectDelay(0, 250, 30_000, () => 0.999)).toBe(249);
+    expect(reconnectDelay(3, 250, 30_000, () => 0)).toBe(1_000);
+    expect(reconnectDelay(20, 250, 30_000, () => 0)).toBe(15_000);
   });
 
   it('reads retry-after as seconds or as an HTTP date', () => {

@@ -4,6 +4,11 @@
  * should wait for `whenWritable()` before pushing more. Retries go to the front
  * with `unshift`, so they keep their order and are not starved by new work.
  *
+ * Work the owner parks elsewhere for a while (retries waiting out a delay) is
+ * still work the producer handed over: `hold()` counts it against the
+ * capacity until `release()`, so a retry storm cannot let the producer pour in
+ * without bound.
+ *
  * A ring buffer rather than an array with shift(), which is O(n) per call on
  * large queues.
  */
@@ -11,6 +16,8 @@ export class DeliveryQueue<T> {
   private items: (T | undefined)[];
   private head = 0;
   private count = 0;
+  /** Items counted against the capacity that live outside the queue (`hold`). */
+  private held = 0;
   private waiters: Array<() => void> = [];
   /**
    * Waiters wake when the queue falls to this mark rather than at the first free
@@ -29,17 +36,33 @@ export class DeliveryQueue<T> {
     return this.count;
   }
 
-  /** True while the queue holds fewer items than its capacity. */
-  get writable(): boolean {
-    return this.count < this.capacity;
+  /** Items held elsewhere and counted against the capacity. */
+  get heldElsewhere(): number {
+    return this.held;
   }
 
-  /** Appends; returns false when the queue is now at or over capacity. */
+  /** True while the queue and what is held elsewhere stay below the capacity. */
+  get writable(): boolean {
+    return this.count + this.held < this.capacity;
+  }
+
+  /** Appends; returns false when the queue (with what is held elsewhere) is now at or over capacity. */
   push(item: T): boolean {
     this.grow();
     this.items[(this.head + this.count) % this.items.length] = item;
     this.count++;
-    return this.count < this.capacity;
+    return this.count + this.held < this.capacity;
+  }
+
+  /** Counts `n` items kept outside the queue against its capacity. */
+  hold(n = 1): void {
+    this.held += n;
+  }
+
+  /** Stops counting `n` held items (they came back with `unshift`, or ended). */
+  release(n = 1): void {
+    this.held = Math.max(0, this.held - n);
+    if (this.waiters.length > 0 && this.count + this.held <= this.lowWater) this.wake();
   }
 
   /** Puts items back at the front, in the order given (the first stays first). */
@@ -58,7 +81,7 @@ export class DeliveryQueue<T> {
     this.items[this.head] = undefined;
     this.head = (this.head + 1) % this.items.length;
     this.count--;
-    if (this.waiters.length > 0 && this.count <= this.lowWater) this.wake();
+    if (this.waiters.length > 0 && this.count + this.held <= this.lowWater) this.wake();
     return item;
   }
 
@@ -73,9 +96,9 @@ export class DeliveryQueue<T> {
     return out;
   }
 
-  /** Resolves at once while the queue is below capacity, else once it has drained to half. */
+  /** Resolves at once while the queue (with what is held elsewhere) is below capacity, else once it has drained to half. */
   whenWritable(): Promise<void> {
-    if (this.count < this.capacity) return Promise.resolve();
+    if (this.count + this.held < this.capacity) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 

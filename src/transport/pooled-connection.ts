@@ -23,8 +23,31 @@ export interface PooledConnection {
   readonly id: number;
   /** How many more deliveries `write` may take right now; 0 while busy or closing. */
   readonly available: number;
-  /** Deliveries taken and not yet settled or handed back. */
+  /**
+   * Deliveries taken and not yet settled or handed back (HTTP/2: streams
+   * awaiting an answer; binary: frames not yet in the kernel). The pool drains
+   * to 0 before it closes a connection, and never idle-closes one above 0.
+   */
   readonly inFlight: number;
+  /**
+   * Deliveries this connection has delivered so far (HTTP/2: answered 2xx;
+   * binary: taken as processed by the gateway). A connection that ends at 0
+   * did no useful work: the pool spaces the next open as after a failed one.
+   */
+  readonly delivered: number;
+  /**
+   * Answers the server gave this connection (HTTP/2: responses of any status;
+   * binary: deliveries taken as processed, plus an error response). One that
+   * ends answered but with nothing delivered (a rejection storm) is spaced,
+   * but less than one that got no answer at all.
+   */
+  readonly answered: number;
+  /**
+   * Ending: it takes no new work and ends with `onClosed` once what it holds
+   * has settled (HTTP/2 after GOAWAY or `close()`, binary after `close()`).
+   * A draining connection does not count against `maxConnections`.
+   */
+  readonly draining: boolean;
   /** When the connection last wrote or received anything (ms, the pool's clock). */
   readonly lastActivity: number;
   /** Takes one delivery. Called at most `available` times before the pool reads `available` again. */

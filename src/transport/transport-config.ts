@@ -81,16 +81,20 @@ export interface TransportConfig {
   binary: {
     /** `frame` = command 2 (default), `enhanced` = command 1. */
     format: 'frame' | 'enhanced';
-    /** Notifications kept per connection after writing, to resend after an error. Default 10000. */
+    /** Most notifications one connection holds while they are inside the uncertain window. Default 100000. */
     sentBufferSize: number;
     /**
-     * When a connection closes without an error response, the last notifications
-     * written may or may not have been processed: `resend` them (at-least-once,
+     * When a connection ends unconfirmed, the notifications inside the uncertain
+     * window may or may not have been processed: `resend` them (at-least-once,
      * default) or `fail` them with reason `ConnectionLost` (at-most-once).
      */
     uncertainWindow: 'resend' | 'fail';
-    /** How long the uncertain window reaches back, ms. Default 1000. */
+    /** The uncertain window by age: written in the last this many ms. Default 200. */
     uncertainWindowMs: number;
+    /** The uncertain window by bytes: among the last this many bytes handed to the kernel, whatever their age. Default 6 MiB. */
+    uncertainWindowBytes: number;
+    /** How long a connection we close (idle) waits for the gateway to close its side, ms. The client uses its drainTimeoutMs. */
+    closeLingerMs: number;
     /** Feedback read: idle timeout between bytes, ms. Default 5000. */
     feedbackIdleTimeoutMs: number;
   };

@@ -5,13 +5,19 @@ import type { ApnsTransport, TransportHooks } from '../apns-transport.js';
 import { ConnectionPool, poolOptionsFor, type ConnectionPoolStats, type PoolFailureReason } from '../connection-pool.js';
 import type { ApnsFeedback, Delivery } from '../delivery.js';
 import type { TransportConfig } from '../transport-config.js';
-import { BinaryConnection, type BinaryConnectionContext, type BinaryConnectionCounters } from './binary-connection.js';
+import { BinaryConnection, MAX_BINARY_IDENTIFIER, type BinaryConnectionContext, type BinaryConnectionCounters } from './binary-connection.js';
 import { createClientSecureContext, endpointName } from './binary-tls.js';
 import { FeedbackClient } from './feedback-client.js';
 
 /** Counters of a binary transport, with its pool's figures. */
 export interface BinaryTransportStats extends BinaryConnectionCounters {
   readonly pool: ConnectionPoolStats;
+}
+
+/** Internals a test may set; not options. */
+export interface BinaryTransportInternals {
+  /** Identifier of each connection's first notification, 1 … 2^32 − 1. Default 1 (tests start near the wrap). */
+  firstIdentifier?: number;
 }
 
 const ADVICE: Readonly<Record<string, string>> = Object.freeze({
@@ -44,31 +50,37 @@ export class BinaryTransport implements ApnsTransport {
     resentUncertain: 0,
     failedUncertain: 0,
     unknownIdentifiers: 0,
+    presumedLost: 0,
+    evictedUncertain: 0,
     failedResendLimit: 0,
+    unconfirmedAtShutdown: 0,
+    closeTimeouts: 0,
     drainWaits: 0,
   };
   private readonly context: BinaryConnectionContext;
   private secure: SecureContext | undefined;
-  private identifier = 0;
   private feedbackClient: FeedbackClient | undefined;
 
   constructor(
     private readonly config: TransportConfig,
     // Binary feedback arrives through pollFeedback, never in-band.
     _hooks: TransportHooks,
+    internals: BinaryTransportInternals = {},
   ) {
     const name = endpointName(config.endpoint);
+    const firstIdentifier = internals.firstIdentifier ?? 1;
+    if (!Number.isInteger(firstIdentifier) || firstIdentifier < 1 || firstIdentifier > MAX_BINARY_IDENTIFIER) {
+      throw new RangeError(`firstIdentifier must be an integer in 1 … ${MAX_BINARY_IDENTIFIER}, got ${firstIdentifier}`);
+    }
     this.context = {
       config,
       endpoint: config.endpoint,
       endpointName: name,
       counters: this.counters,
-      handshakeCloses: { count: 0 },
+      handshakeStrikes: { count: 0, generation: 0 },
+      lifecycle: { shuttingDown: false },
       secureContext: () => this.secureContext(),
-      nextIdentifier: () => {
-        this.identifier = (this.identifier + 1) >>> 0;
-        return this.identifier;
-      },
+      firstIdentifier,
       fail: (d, reason, cause, advice) => this.failDelivery(d, reason, cause, advice),
     };
     this.pool = new ConnectionPool(
@@ -92,6 +104,8 @@ export class BinaryTransport implements ApnsTransport {
   }
 
   close(drainTimeoutMs: number): Promise<void> {
+    // From now on a connection we close unconfirmed fails what it leaves uncertain with Shutdown: nothing is resent.
+    this.context.lifecycle.shuttingDown = true;
     return this.pool.close(drainTimeoutMs);
   }
 

@@ -5,37 +5,44 @@ const d = (token: string): Delivery => ({ token, tokenHex: token, message: {} as
 const tokens = (list: Delivery[]): string[] => list.map((x) => x.token);
 
 describe('SentBuffer', () => {
-  it('finds a written delivery by identifier and hands back everything written after it, oldest first', () => {
+  it('numbers entries by sequence and hands back everything from a position, oldest first', () => {
     const buffer = new SentBuffer(10);
-    ['a', 'b', 'c', 'd'].forEach((t, i) => buffer.push(100 + i, d(t), 0));
-    const at = buffer.indexOf(101);
-    expect(buffer.at(at).token).toBe('b');
-    expect(tokens(buffer.takeFrom(at + 1))).toEqual(['c', 'd']);
+    ['a', 'b', 'c', 'd'].forEach((t, i) => buffer.push(d(t), i, i * 100));
+    expect([buffer.firstSeq, buffer.nextSeq]).toEqual([0, 4]);
+    expect(buffer.at(1).token).toBe('b');
+    expect(tokens(buffer.takeFrom(2))).toEqual(['c', 'd']);
     expect(buffer.length).toBe(0);
+    // Sequence numbers go on after a clear: an identifier never maps to a later entry by mistake.
+    expect([buffer.firstSeq, buffer.nextSeq]).toEqual([4, 4]);
   });
 
-  it('forgets the oldest entries once full, so an identifier that left it is not found', () => {
-    const buffer = new SentBuffer(3);
-    ['a', 'b', 'c', 'd', 'e'].forEach((t, i) => buffer.push(i, d(t), 0));
-    expect(buffer.length).toBe(3);
-    expect(buffer.indexOf(1)).toBe(-1);
-    expect(buffer.at(buffer.indexOf(2)).token).toBe('c');
-    expect(tokens(buffer.takeFrom(0))).toEqual(['c', 'd', 'e']);
+  it('lets go of the oldest entries only when they are older than the time and end at or before the byte given', () => {
+    const buffer = new SentBuffer(10);
+    ['a', 'b', 'c', 'd'].forEach((t, i) => buffer.push(d(t), i * 10, (i + 1) * 100));
+    // 'b' is old enough by time but its frame ends past byte 150: it stays, and so does everything after it.
+    expect(buffer.dropSettled(25, 150)).toBe(1);
+    expect([buffer.firstSeq, buffer.at(0).token]).toEqual([1, 'b']);
+    expect(buffer.dropSettled(25, 1_000)).toBe(2);
+    expect(tokens(buffer.takeFrom(0))).toEqual(['d']);
   });
 
-  it('matches the newest entry when identifiers wrapped around 2^32', () => {
-    const buffer = new SentBuffer(8);
-    buffer.push(0xffffffff, d('old'), 0);
-    buffer.push(0, d('x'), 0);
-    buffer.push(0xffffffff, d('new'), 0);
-    expect(buffer.at(buffer.indexOf(0xffffffff)).token).toBe('new');
+  it('finds the first entry inside a window of time or bytes', () => {
+    const buffer = new SentBuffer(10);
+    ['a', 'b', 'c', 'd'].forEach((t, i) => buffer.push(d(t), i * 10, (i + 1) * 100));
+    expect(buffer.firstWrittenSince(20, 1_000)).toBe(2); // by time: c, d
+    expect(buffer.firstWrittenSince(1_000, 150)).toBe(1); // by bytes, whatever the age: b, c, d
+    expect(buffer.firstWrittenSince(0, 0)).toBe(0);
+    expect(buffer.firstWrittenSince(Infinity, 400)).toBe(4); // everything ends by byte 400
   });
 
-  it('returns what was written at or after a time, and takes the rest as done', () => {
-    const buffer = new SentBuffer(8);
-    ['a', 'b', 'c', 'd'].forEach((t, i) => buffer.push(i, d(t), i * 10));
-    expect(tokens(buffer.takeWrittenSince(20))).toEqual(['c', 'd']);
-    expect(buffer.length).toBe(0);
-    expect(buffer.takeWrittenSince(0)).toEqual([]);
+  it('grows past its first slots up to its capacity without reordering, and drops the oldest on request', () => {
+    const buffer = new SentBuffer(3_000);
+    for (let i = 0; i < 3_000; i++) buffer.push(d(String(i)), i, i);
+    expect(buffer.full).toBe(true);
+    buffer.dropOldest();
+    buffer.push(d('3000'), 3_000, 3_000);
+    expect([buffer.firstSeq, buffer.length, buffer.at(0).token, buffer.at(2_999).token]).toEqual([1, 3_000, '1', '3000']);
+    expect(buffer.timeAt(2_999)).toBe(3_000);
+    expect(buffer.byteEndAt(0)).toBe(1);
   });
 });

@@ -223,6 +223,10 @@ export class Http2Connection implements PooledConnection {
   private readonly requestTimeoutMs: number;
   private readonly pingIntervalMs: number;
   private readonly maxAttempts: number;
+  /** Requests answered 2xx: the pool spaces the next open after a session that ends with none. */
+  delivered = 0;
+  /** Responses of any status. */
+  answered = 0;
   lastActivity: number;
 
   /** Opens a session and resolves once the server's first SETTINGS arrived (the stream limit is known). */
@@ -304,6 +308,11 @@ export class Http2Connection implements PooledConnection {
 
   get inFlight(): number {
     return this.requests.size;
+  }
+
+  /** GOAWAY received or close() called: no new streams; the pool no longer counts it against maxConnections. */
+  get draining(): boolean {
+    return this.state === STATE_CLOSING;
   }
 
   write(d: Delivery): void {
@@ -405,11 +414,13 @@ export class Http2Connection implements PooledConnection {
   onResponse(req: PendingRequest): void {
     if (req.done) return;
     this.finish(req);
+    this.answered++;
     const d = req.delivery;
     const now = this.context.config.now();
     this.lastActivity = this.lastHeard = now;
     if (req.status === 200) {
       const h = req.headers!;
+      this.delivered++;
       d.sink.accepted(d, { apnsId: headerValue(h['apns-id']) ?? d.apnsId, apnsUniqueId: headerValue(h['apns-unique-id']) });
       this.afterSettle();
       return;
@@ -417,6 +428,7 @@ export class Http2Connection implements PooledConnection {
     const body = req.body === undefined ? EMPTY : req.body.length === 1 ? req.body[0]! : Buffer.concat(req.body);
     const result = parseHttp2Response(req.status, req.headers!, body, now);
     if (result.ok) {
+      this.delivered++;
       d.sink.accepted(d, { apnsId: result.apnsId ?? d.apnsId, apnsUniqueId: result.apnsUniqueId });
       this.afterSettle();
       return;
@@ -521,6 +533,8 @@ export class Http2Connection implements PooledConnection {
       }
     }
     if (code !== NGHTTP2_NO_ERROR) this.closeCause ??= new ApnsConnectionError(this.endpoint, 'GOAWAY', `the server sent GOAWAY ${rstName(code)}${goawayReason(data)}`);
+    // Draining now: the pool may open a replacement at once rather than when this session has finished.
+    this.listener.onAvailable(this);
   }
 
   private onSessionClose(): void {

@@ -57,7 +57,7 @@ export function http2TestConfig(port: number, options: Http2TestConfigOptions = 
     pingIntervalMs: 60_000,
     retry: { attempts: 4, baseDelayMs: 10, maxDelayMs: 50, maxRetryAfterMs: 60_000, unprocessedResends: 8, ...retry },
     reconnect: { baseDelayMs: 20, maxDelayMs: 100, giveUpAfterMs: 2000 },
-    binary: { format: 'frame', sentBufferSize: 1000, uncertainWindow: 'resend', uncertainWindowMs: 1000, feedbackIdleTimeoutMs: 1000 },
+    binary: { format: 'frame', sentBufferSize: 1000, uncertainWindow: 'resend', uncertainWindowMs: 1000, uncertainWindowBytes: 0, closeLingerMs: 1000, feedbackIdleTimeoutMs: 1000 },
     logger,
     random: createSeededRandom(7),
     now: () => Date.now(),

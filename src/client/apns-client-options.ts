@@ -61,8 +61,10 @@ export interface ApnsRetryOptions {
  */
 export interface ApnsReconnectOptions {
   /**
-   * First delay, ms; doubles on each failure in a row, and each wait lies
-   * between half and all of it (jitter that never draws near zero). Default 250.
+   * First delay, ms; doubles on each failure in a row (a failed open, or a
+   * connection that ended having delivered nothing), and each wait lies
+   * between half and all of it. The replacement of a connection that did
+   * deliver opens at once. Default 250.
    */
   baseDelayMs?: number;
   /** Cap of one delay, ms. Default 30000. */

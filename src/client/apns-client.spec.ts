@@ -196,6 +196,28 @@ describe('ApnsClient accounting', () => {
     await client.close();
   });
 
+  it('gives the report of a send cut by close() once close() has ended, with what the drain failed after it was written', async () => {
+    const { client, transport } = makeClient(false);
+    const errors: ApnsDeliveryError[] = [];
+    client.errors$.subscribe((e) => errors.push(e));
+    function* tokens() {
+      for (let i = 0; i < 100; i++) yield token(i);
+    }
+    const sending = client.send({ alert: 'Hi' }, tokens());
+    await new Promise((r) => setImmediate(r));
+    // Binary-style: everything taken was written, so accepted, before close() started; the last
+    // three are still held by a connection that the drain will cut unconfirmed.
+    const written = transport.queue.splice(0);
+    for (const d of written) d.sink.accepted(d, {});
+    const held = written.slice(-3);
+    transport.queue.push(...held);
+    await client.close(); // fails what the transport still holds with Shutdown
+    const report = await sending;
+    expect(report).toMatchObject({ sent: written.length, accepted: written.length - 3, failed: 3, interrupted: true, resumeFrom: written.length });
+    expect(report.results.filter((r) => r.status === 'failed').map((r) => r.token)).toEqual(held.map((d) => d.token));
+    expect(errors.map((e) => e.reason)).toEqual(['Shutdown', 'Shutdown', 'Shutdown']);
+  });
+
   it("leaves accepted deliveries out of the results with results: 'failed', keeping the counts", async () => {
     const { client } = makeClient();
     const report = await client.send({ alert: 'Hi' }, [token(1), 'zz', token(2)], { results: 'failed' });

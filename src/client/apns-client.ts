@@ -187,7 +187,9 @@ export class ApnsClient {
    * closes the connections and completes `errors$` and `feedback$`.
    * Input a send had not read is not read now (a cursor is not drained at
    * shutdown): it is not sent and not reported one by one; the send's report
-   * has `interrupted: true` and `resumeFrom`, where it starts.
+   * has `interrupted: true` and `resumeFrom`, where it starts. The reports of
+   * sends still open resolve once the close has ended, with every failure of
+   * the drain in them.
    * Idempotent: later calls return the first call's promise.
    */
   close(drainTimeoutMs: number = this.resolved.drainTimeoutMs): Promise<void> {
@@ -199,6 +201,7 @@ export class ApnsClient {
   }
 
   private async shutdown(drainTimeoutMs: number): Promise<void> {
+    for (const batch of this.openBatches) batch.holdForClose();
     try {
       await this.transport.close(drainTimeoutMs);
     } catch (error) {

@@ -19,6 +19,8 @@ export class SendBatch {
   readonly done: Promise<ApnsSendReport>;
   private sourceDone = false;
   private settled = false;
+  /** Set while `close()` runs: the report is given once it has ended. */
+  private heldForClose = false;
   private sourceError: { error: unknown } | undefined;
   private resolve!: (report: ApnsSendReport) => void;
   private reject!: (error: unknown) => void;
@@ -59,7 +61,7 @@ export class SendBatch {
       });
     }
     this.pending--;
-    if (this.pending === 0 && this.sourceDone) this.settle();
+    this.settleIfDone();
   }
 
   /**
@@ -79,7 +81,7 @@ export class SendBatch {
     }
     this.results.push(result);
     this.pending--;
-    if (this.pending === 0 && this.sourceDone) this.settle();
+    this.settleIfDone();
   }
 
   /** A delivery refused before reaching the transport: counted as sent and failed at once. */
@@ -96,7 +98,16 @@ export class SendBatch {
     if (error !== undefined && this.sourceError === undefined) this.sourceError = error;
     if (this.sourceDone) return;
     this.sourceDone = true;
-    if (this.pending === 0) this.settle();
+    this.settleIfDone();
+  }
+
+  /**
+   * `close()` started: the report waits for it to end, so that what the drain
+   * cuts off (binary: written, then failed with `Shutdown` when the connection
+   * was cut unconfirmed) is in the report and not on `errors$` alone.
+   */
+  holdForClose(): void {
+    this.heldForClose = true;
   }
 
   /**
@@ -107,10 +118,15 @@ export class SendBatch {
   abandon(): number {
     if (this.settled) return 0;
     const left = this.pending;
-    this.interrupted = true;
+    if (left > 0 || !this.sourceDone) this.interrupted = true;
     this.sourceDone = true;
+    this.heldForClose = false;
     this.settle();
     return left;
+  }
+
+  private settleIfDone(): void {
+    if (this.pending === 0 && this.sourceDone && !this.heldForClose) this.settle();
   }
 
   private settle(): void {

@@ -3,6 +3,7 @@ import { BinaryTransport } from '../src/transport/binary/binary-transport.js';
 import type { Delivery } from '../src/transport/delivery.js';
 import { createSeededRandom } from '../src/testing/seeded-random.js';
 import { binaryConfig, delivery, offerAll, prepare, RecordingLogger, RecordingSink, tokenFor, waitUntil } from './binary-transport.fixture.js';
+import { SPARE_LOOP } from './support/spare-loop.js';
 
 function countByToken(tokens: readonly string[]): Map<string, number> {
   const seen = new Map<string, number>();
@@ -27,7 +28,7 @@ describe('BinaryTransport against the mock gateway', () => {
   });
 
   it('delivers 20,000 notifications over 4 connections, each recorded exactly once with its payload bytes intact', async () => {
-    const transport = new BinaryTransport(binaryConfig(mock), { onFeedback: () => undefined });
+    const transport = new BinaryTransport(binaryConfig(mock, { loopLoad: SPARE_LOOP }), { onFeedback: () => undefined });
     const sink = new RecordingSink();
     const messages = [
       prepare({ alert: 'Hello 👋 — café ☕', badge: 1, data: { n: '🚀' } }),

@@ -5,6 +5,7 @@ import { MockApnsServer, testCredentials as creds } from '../src/testing/index.j
 import { createSeededRandom } from '../src/testing/seeded-random.js';
 import type { BinaryTransport } from '../src/transport/binary/binary-transport.js';
 import { RecordingLogger, TOPIC, tokenFor } from './apns-e2e.fixtures.js';
+import { SPARE_LOOP } from './support/spare-loop.js';
 
 // Chaos on the binary transport, through ApnsClient with the default binary
 // options: 100,000 notifications over 4 connections while the mock rejects a
@@ -72,7 +73,8 @@ describe('binary transport under chaos', () => {
       },
       {
         transportFactory: (kind, config, hooks) => {
-          const created = createTransport(kind, config, hooks);
+          // Four connections taking work whatever this process's load: the faults are to hit them all.
+          const created = createTransport(kind, { ...config, loopLoad: SPARE_LOOP }, hooks);
           transport = created as BinaryTransport;
           return created;
         },

@@ -9,6 +9,7 @@ import { TcpProxy } from '../src/transport/http2/tcp-proxy.fixture.js';
 import { http2TestConfig, makeDelivery, RecordingSink, tokenFor as h2Token } from '../src/transport/http2/test-config.fixture.js';
 import { RecordingLogger, TOPIC, tokenFor } from './apns-e2e.fixtures.js';
 import { waitUntil } from './binary-transport.fixture.js';
+import { SPARE_LOOP } from './support/spare-loop.js';
 
 // Chaos on the HTTP/2 transport, through ApnsClient with token auth: 100,000
 // notifications while the mock answers a seeded fraction with 429, then 500,
@@ -85,7 +86,8 @@ describe('HTTP/2 transport under chaos', () => {
       },
       {
         transportFactory: (kind, config, hooks) => {
-          const created = createTransport(kind, config, hooks);
+          // Four connections taking work whatever this process's load: the faults are to hit them all.
+          const created = createTransport(kind, { ...config, loopLoad: SPARE_LOOP }, hooks);
           transport = created as Http2Transport;
           return created;
         },

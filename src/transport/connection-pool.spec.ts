@@ -2,6 +2,7 @@ import { jest } from '@jest/globals';
 import { ApnsConnectionError } from '../errors/apns-connection.error.js';
 import { ConnectionPool, type ConnectionPoolOptions, type PoolFailureReason } from './connection-pool.js';
 import type { Delivery } from './delivery.js';
+import type { LoopLoad } from './event-loop-load.js';
 import type { ConnectionListener, PooledConnection } from './pooled-connection.js';
 
 // The pool is transport-agnostic; these specs drive it with an in-memory
@@ -19,7 +20,7 @@ class MemoryConnection implements PooledConnection {
   constructor(
     readonly id: number,
     private readonly listener: ConnectionListener,
-    private capacity: number,
+    public capacity: number,
   ) {}
   get available(): number {
     return this.closed || this.draining ? 0 : Math.max(0, this.capacity - this.inFlightList.length);
@@ -58,6 +59,9 @@ class MemoryConnection implements PooledConnection {
   }
 }
 
+/** A loop that always has time to spare: the pool may open another connection whenever all are full. */
+const SPARE_LOOP: LoopLoad = { sample: () => 0.1, restart: () => undefined };
+
 function setup(overrides: Partial<ConnectionPoolOptions> = {}, capacity = 2) {
   const accepted: string[] = [];
   const failed: Array<[string, PoolFailureReason]> = [];
@@ -84,6 +88,9 @@ function setup(overrides: Partial<ConnectionPoolOptions> = {}, capacity = 2) {
       random: () => 0.5,
       now: () => Date.now(),
       fail: (d, reason) => failed.push([d.token, reason]),
+      // Most tests are about other things: a loop with time to spare, so a full pool may grow.
+      minCapacity: 0,
+      load: SPARE_LOOP,
       ...overrides,
     },
   );
@@ -140,6 +147,107 @@ describe('ConnectionPool', () => {
     c2.settle();
     await t.pool.close(1000);
     expect(t.accepted.sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  describe('whether another connection is worth opening', () => {
+    /** A loop load a test sets: each sample reads `value` (undefined: the window has not passed yet). */
+    function scriptedLoad(initial: number | undefined) {
+      const load = { value: initial, samples: 0, restarts: 0 };
+      const probe: LoopLoad = {
+        sample: () => {
+          load.samples++;
+          return load.value;
+        },
+        restart: () => {
+          load.restarts++;
+        },
+      };
+      return { load, probe };
+    }
+
+    it('opens one connection at a time, even for a burst that would fill several', async () => {
+      const t = setup({ maxConnections: 3 }, 1);
+      for (const x of ['a', 'b', 'c']) {
+        t.pool.offer(t.delivery(x));
+        await flush(); // a pump per offer, each while the first open is still under way
+      }
+      expect(t.opens).toHaveLength(1);
+      await t.openNext();
+      expect(t.opens).toHaveLength(1);
+      await t.openNext();
+      await t.openNext();
+      expect(t.conns.map((c) => c.taken.length)).toEqual([1, 1, 1]);
+      for (const c of t.conns) c.settle();
+      await t.pool.close(1000);
+    });
+
+    it('adds none while the event loop is busy, once the open ones can carry minCapacity, and one when it has time to spare', async () => {
+      const { load, probe } = scriptedLoad(0.97);
+      const t = setup({ maxConnections: 3, minCapacity: 2, load: probe }, 2);
+      for (let i = 0; i < 8; i++) t.pool.offer(t.delivery(`d${i}`));
+      const c1 = await t.openNext();
+      await flush();
+      expect(load.samples).toBeGreaterThan(0);
+      expect(t.opens).toHaveLength(0); // full, able to carry minCapacity, and the loop is busy
+      load.value = undefined; // a new window has not passed yet
+      c1.settle(1);
+      await flush();
+      expect(t.opens).toHaveLength(0);
+      load.value = 0.6;
+      c1.settle(1);
+      await flush();
+      expect(t.opens).toHaveLength(1);
+      const c2 = await t.openNext();
+      expect(c2.taken).toHaveLength(2);
+      for (let i = 0; i < 3; i++) {
+        c1.settle();
+        c2.settle();
+        await flush();
+      }
+      await t.pool.close(1000);
+      expect(t.accepted).toHaveLength(8);
+    });
+
+    it('adds connections whatever the load while the open ones carry less than minCapacity, each once it has had an answer', async () => {
+      const { probe } = scriptedLoad(1);
+      const t = setup({ maxConnections: 3, minCapacity: 10, load: probe }, 2);
+      for (let i = 0; i < 8; i++) t.pool.offer(t.delivery(`d${i}`));
+      const c1 = await t.openNext();
+      await flush();
+      // Apple raises a session's limit once a valid token went through: no second before the first answer.
+      expect(t.opens).toHaveLength(0);
+      c1.answered = 1;
+      t.pool.offer(t.delivery('d8'));
+      await flush();
+      expect(t.opens).toHaveLength(1);
+      const c2 = await t.openNext();
+      expect(c2.taken).toHaveLength(2);
+      c2.answered = 1;
+      t.pool.offer(t.delivery('d9'));
+      await flush();
+      expect(t.opens).toHaveLength(1); // 4 < 10: the busy loop is not asked
+      const c3 = await t.openNext();
+      for (const c of [c1, c2, c3]) c.settle();
+      await flush();
+      for (const c of t.conns) c.settle();
+      await t.pool.close(1000);
+      expect(t.accepted).toHaveLength(10);
+    });
+
+    it('measures the load afresh once a connection had room or the queue ran dry', async () => {
+      const { load, probe } = scriptedLoad(0.97);
+      const t = setup({ maxConnections: 2, minCapacity: 1, load: probe }, 1);
+      t.pool.offer(t.delivery('a'));
+      const c1 = await t.openNext();
+      t.pool.offer(t.delivery('b'));
+      await flush();
+      const before = load.restarts;
+      c1.settle(); // room again, and the queued one goes out: a busy spell just before must not count later
+      await flush();
+      expect(load.restarts).toBeGreaterThan(before);
+      c1.settle();
+      await t.pool.close(1000);
+    });
   });
 
   it('never opens more than maxConnections and keeps the rest queued in order', async () => {
@@ -430,6 +538,7 @@ describe('ConnectionPool', () => {
       random: () => 0.5,
       now: () => Date.now(),
       fail: (d, reason) => lines.push(`fail ${d.token} ${reason}`),
+      minCapacity: 0,
     });
     pool.offer({ token: 'a', tokenHex: 'a', message: {} as never, sink: {} as never, attempts: 0 });
     await flush();

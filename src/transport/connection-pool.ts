@@ -4,6 +4,7 @@ import { reconnectDelay } from './backoff.js';
 import type { Delivery } from './delivery.js';
 import type { ReconnectConfig, TransportConfig } from './transport-config.js';
 import { DeliveryQueue } from './delivery-queue.js';
+import { EventLoopLoad, type LoopLoad } from './event-loop-load.js';
 import type { ConnectionListener, ConnectionOpener, PooledConnection } from './pooled-connection.js';
 import { RetrySchedule } from './retry-schedule.js';
 
@@ -28,16 +29,35 @@ export interface ConnectionPoolOptions {
   now: () => number;
   /** Ends a delivery the pool cannot send; the transport builds the error. */
   fail(delivery: Delivery, reason: PoolFailureReason, cause?: Error): void;
+  /**
+   * What the open connections must be able to carry at once (the sum of their
+   * `capacity`) before another one has to earn its place: below it the pool
+   * opens one whenever all are full; from it on, only when the event loop had
+   * time to spare. HTTP/2: a thousand streams; binary: 0 (a second socket only
+   * helps when the gateway, not this process, is what is slow).
+   */
+  minCapacity: number;
+  /** The event loop's load; the default measures this process's. */
+  load?: LoopLoad;
 }
+
+/**
+ * Event loop utilization from which the process counts as busy: another
+ * connection then cannot raise the rate, only memory (more requests in
+ * flight, more to collect) and CPU per notification.
+ */
+export const LOOP_BUSY = 0.85;
 
 /** The pool settings of a transport's config: one place, whichever transport builds the pool. */
 export function poolOptionsFor(
   name: string,
   config: TransportConfig,
   fail: ConnectionPoolOptions['fail'],
+  minCapacity: number,
 ): ConnectionPoolOptions {
   return {
     name,
+    minCapacity,
     endpoint: `${config.endpoint.host}:${config.endpoint.port}`,
     maxConnections: config.maxConnections,
     queueSize: config.queueSize,
@@ -46,6 +66,7 @@ export function poolOptionsFor(
     logger: config.logger,
     random: config.random,
     now: config.now,
+    load: config.loopLoad,
     fail,
   };
 }
@@ -98,6 +119,7 @@ const ANSWERED_SPACING_STEPS = 3;
  */
 export class ConnectionPool {
   private readonly queue: DeliveryQueue<Delivery>;
+  private readonly load: LoopLoad;
   private readonly connections: PooledConnection[] = [];
   private readonly retries = new RetrySchedule<Delivery>();
   private retryTimer: NodeJS.Timeout | undefined;
@@ -136,6 +158,7 @@ export class ConnectionPool {
     private readonly options: ConnectionPoolOptions,
   ) {
     this.queue = new DeliveryQueue<Delivery>(options.queueSize);
+    this.load = options.load ?? new EventLoopLoad();
     this.listener = {
       onAvailable: () => this.schedulePump(),
       onClosed: (connection, unfinished, cause) => this.handleClosed(connection, unfinished, cause),
@@ -295,6 +318,7 @@ export class ConnectionPool {
         this.fillConnections();
       } while (this.pumpAgain);
       if (this.queue.length > 0) this.maybeOpen();
+      else this.load.restart();
     } finally {
       this.pumping = false;
     }
@@ -326,14 +350,26 @@ export class ConnectionPool {
   private maybeOpen(): void {
     if (this.drainDeadlinePassed) return;
     let taking = 0;
+    let capacity = 0;
+    let unanswered = false;
     for (const c of this.connections) {
-      if (c.available > 0) return;
+      if (c.available > 0) {
+        // Not every connection is full: the load of the moments before says nothing about the next ones.
+        this.load.restart();
+        return;
+      }
       // A draining connection takes no new work: it must not hold the slot of its replacement.
-      if (!c.draining) taking++;
+      if (!c.draining) {
+        taking++;
+        capacity += c.capacity;
+        if (c.answered === 0) unanswered = true;
+      }
     }
-    if (taking + this.opening >= this.options.maxConnections) return;
-    // While opens fail or connections die unproductive, try one at a time and only when the backoff allows.
-    if ((this.failures > 0 || this.unproductive > 0) && this.opening > 0) return;
+    // One open at a time: what the first one can carry decides whether a second is worth it, and
+    // while opens fail or connections die unproductive, the backoff spaces them.
+    if (this.opening > 0) return;
+    if (taking >= this.options.maxConnections) return;
+    if (taking > 0 && !this.worthAnother(capacity, unanswered)) return;
     const wait = this.nextOpenAt - this.options.now();
     if (wait > 0) {
       if (!this.openTimer) {
@@ -345,6 +381,21 @@ export class ConnectionPool {
       return;
     }
     this.openOne();
+  }
+
+  /**
+   * Whether one more connection would raise the rate, when all `taking` open
+   * ones are full: while they can carry less than `minCapacity` together it
+   * would (once each has had an answer: Apple raises a session's stream limit
+   * from 1 after the first valid token); past that only when the event loop
+   * spent less than `LOOP_BUSY` of the last window working. Then the server or
+   * the network is what is slow and another connection adds throughput; when
+   * the loop is busy all the time, it would add only memory and CPU.
+   */
+  private worthAnother(capacity: number, unanswered: boolean): boolean {
+    if (capacity < this.options.minCapacity) return !unanswered;
+    const load = this.load.sample();
+    return load !== undefined && load < LOOP_BUSY;
   }
 
   private openOne(): void {

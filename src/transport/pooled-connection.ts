@@ -48,6 +48,14 @@ export interface PooledConnection {
    * A draining connection does not count against `maxConnections`.
    */
   readonly draining: boolean;
+  /**
+   * How many deliveries it can carry at once as far as it knows: HTTP/2, the
+   * server's current stream limit (Apple allows 1 until a valid provider token
+   * went through, then hundreds); binary, no limit but the socket's (Infinity).
+   * The pool opens connections freely until the open ones can carry its
+   * `minCapacity`; past that only when the event loop has time to spare.
+   */
+  readonly capacity: number;
   /** When the connection last wrote or received anything (ms, the pool's clock). */
   readonly lastActivity: number;
   /** Takes one delivery. Called at most `available` times before the pool reads `available` again. */

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { ApnsLogger } from './apns-logger.js';
+import type { LoopLoad } from './event-loop-load.js';
 
 export interface Endpoint {
   host: string;
@@ -103,4 +104,6 @@ export interface TransportConfig {
   random: () => number;
   /** Clock, ms; a fake one in tests. Default Date.now. */
   now: () => number;
+  /** The event loop's load, which decides whether the pool adds connections; a scripted one in tests. Default: this process's. */
+  loopLoad?: LoopLoad;
 }

@@ -21,8 +21,8 @@ export const BINARY_WRITE_BUDGET = 256;
 /** Highest notification identifier; identifiers run 1 … this and wrap to 1 (0 is never used, see `BinaryConnection`). */
 export const MAX_BINARY_IDENTIFIER = 0xffff_ffff;
 
-/** Connections closed right after their TLS 1.3 handshake, on attempts one after the other, that mean a rejected certificate. */
-const CERTIFICATE_REJECTED_AFTER = 2;
+/** Connections closed right after their TLS 1.3 handshake, on attempts one after the other, that mean a rejected certificate (two could be a gateway restarting). */
+const CERTIFICATE_REJECTED_AFTER = 3;
 
 /** What the binary transport counts; every connection of a transport adds to the same object. */
 export interface BinaryConnectionCounters {
@@ -231,6 +231,11 @@ export class BinaryConnection implements PooledConnection {
       this.socketError ??= toConnectionError(context.endpoint, error);
     });
     socket.on('close', () => this.onSocketClosed());
+  }
+
+  /** A socket takes frames until its buffer is full: no count bounds what it carries. */
+  get capacity(): number {
+    return Infinity;
   }
 
   get available(): number {

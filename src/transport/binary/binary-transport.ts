@@ -85,7 +85,8 @@ export class BinaryTransport implements ApnsTransport {
     };
     this.pool = new ConnectionPool(
       (id, listener) => BinaryConnection.open(id, listener, this.context),
-      poolOptionsFor('binary', config, (d, reason: PoolFailureReason, cause) => this.failDelivery(d, reason, cause)),
+      // A second socket helps only when the gateway is what is slow: the pool asks the event loop (minCapacity 0).
+      poolOptionsFor('binary', config, (d, reason: PoolFailureReason, cause) => this.failDelivery(d, reason, cause), 0),
     );
   }
 

@@ -300,6 +300,10 @@ export class Http2Connection implements PooledConnection {
     });
   }
 
+  get capacity(): number {
+    return this.maxStreams;
+  }
+
   get available(): number {
     if (this.state !== STATE_OPEN) return 0;
     const room = this.maxStreams - this.requests.size;

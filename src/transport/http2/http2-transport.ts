@@ -7,6 +7,14 @@ import type { TransportConfig } from '../transport-config.js';
 import { Http2Connection, maybeDeliveredNote, type Http2ConnectionContext, type Http2Counters } from './http2-connection.js';
 import { ProviderToken } from './provider-token.js';
 
+/**
+ * Streams the pool opens sessions for without asking whether the process has
+ * time for more: about one session at Apple's usual limit, enough to keep a
+ * core busy over tens of milliseconds of round trip. Sessions limited lower
+ * (Apple lowers the limit after rejections) are added up to this freely.
+ */
+export const POOL_MIN_STREAMS = 1000;
+
 /** Pool figures plus what the HTTP/2 sessions counted. */
 export interface Http2TransportStats extends ConnectionPoolStats, Readonly<Http2Counters> {
   /** Provider tokens signed so far (0 with certificate auth): a renewal storm would show here. */
@@ -60,7 +68,7 @@ export class Http2Transport implements ApnsTransport {
     const context: Http2ConnectionContext = { config, hooks, token: this.token, counters: this.counters, peakStreamsByLimit: this.peakStreamsByLimit };
     this.pool = new ConnectionPool(
       (id, listener) => Http2Connection.open(id, listener, context),
-      poolOptionsFor('http2', config, (delivery, reason, cause) => Http2Transport.fail(delivery, reason, cause)),
+      poolOptionsFor('http2', config, (delivery, reason, cause) => Http2Transport.fail(delivery, reason, cause), POOL_MIN_STREAMS),
     );
   }
 

@@ -59,10 +59,14 @@ class MemoryConnection implements PooledConnection {
   }
 }
 
-/** A loop that always has time to spare: the pool may open another connection whenever all are full. */
-const SPARE_LOOP: LoopLoad = { sample: () => 0.1, restart: () => undefined };
+/** A loop that is always busy: past minCapacity the pool never grows. */
+const BUSY_LOOP: LoopLoad = { sample: () => 1, restart: () => undefined };
 
-function setup(overrides: Partial<ConnectionPoolOptions> = {}, capacity = 2) {
+/**
+ * `answeredAtOpen`: whether a new connection counts as answered already (most
+ * tests); 0 leaves it waiting for its first answer, as a new HTTP/2 session is.
+ */
+function setup(overrides: Partial<ConnectionPoolOptions> = {}, capacity = 2, answeredAtOpen = 1) {
   const accepted: string[] = [];
   const failed: Array<[string, PoolFailureReason]> = [];
   const conns: MemoryConnection[] = [];
@@ -88,9 +92,9 @@ function setup(overrides: Partial<ConnectionPoolOptions> = {}, capacity = 2) {
       random: () => 0.5,
       now: () => Date.now(),
       fail: (d, reason) => failed.push([d.token, reason]),
-      // Most tests are about other things: a loop with time to spare, so a full pool may grow.
-      minCapacity: 0,
-      load: SPARE_LOOP,
+      // Most tests are about other things: below minCapacity, so a full pool grows at once.
+      minCapacity: Number.MAX_SAFE_INTEGER,
+      load: BUSY_LOOP,
       ...overrides,
     },
   );
@@ -100,6 +104,7 @@ function setup(overrides: Partial<ConnectionPoolOptions> = {}, capacity = 2) {
     const resolve = opens.shift();
     if (!resolve) throw new Error('no connection was being opened');
     const c = new MemoryConnection(conns.length + 1, (pool as unknown as { listener: ConnectionListener }).listener, capacity);
+    c.answered = answeredAtOpen;
     listenerOf = listenerOf ?? (pool as unknown as { listener: ConnectionListener }).listener;
     conns.push(c);
     resolve(c);
@@ -181,10 +186,10 @@ describe('ConnectionPool', () => {
       await t.pool.close(1000);
     });
 
-    it('adds none while the event loop is busy, once the open ones can carry minCapacity, and one when it has time to spare', async () => {
+    it('adds none while the event loop is busy, once the open ones can carry minCapacity, and one after three windows with time to spare', async () => {
       const { load, probe } = scriptedLoad(0.97);
       const t = setup({ maxConnections: 3, minCapacity: 2, load: probe }, 2);
-      for (let i = 0; i < 8; i++) t.pool.offer(t.delivery(`d${i}`));
+      for (let i = 0; i < 10; i++) t.pool.offer(t.delivery(`d${i}`));
       const c1 = await t.openNext();
       await flush();
       expect(load.samples).toBeGreaterThan(0);
@@ -193,13 +198,46 @@ describe('ConnectionPool', () => {
       c1.settle(1);
       await flush();
       expect(t.opens).toHaveLength(0);
+      // Each settle frees a slot the queue fills at once: the pool is full again and asks the load.
+      const spareWindowsSeen: number[] = [];
       load.value = 0.6;
+      for (let window = 1; window <= 3; window++) {
+        c1.settle(1);
+        await flush();
+        spareWindowsSeen.push(t.opens.length);
+      }
+      expect(spareWindowsSeen).toEqual([0, 0, 1]);
+      const c2 = await t.openNext();
+      expect(c2.taken).toHaveLength(2);
+      for (let i = 0; i < 3; i++) {
+        c1.settle();
+        c2.settle();
+        await flush();
+      }
+      await t.pool.close(1000);
+      expect(t.accepted).toHaveLength(10);
+    });
+
+    it('starts the count of spare windows again after a busy one', async () => {
+      const { load, probe } = scriptedLoad(0.5);
+      const t = setup({ maxConnections: 2, minCapacity: 1, load: probe }, 1);
+      for (let i = 0; i < 8; i++) t.pool.offer(t.delivery(`d${i}`));
+      const c1 = await t.openNext();
+      // The first sample was spare; two more spare ones would open a second connection, but a busy one comes between.
+      const opensAfter: number[] = [];
+      for (const value of [0.5, 0.95, 0.5, 0.5]) {
+        load.value = value;
+        c1.settle(1);
+        await flush();
+        opensAfter.push(t.opens.length);
+      }
+      expect(opensAfter).toEqual([0, 0, 0, 0]);
+      load.value = 0.5;
       c1.settle(1);
       await flush();
       expect(t.opens).toHaveLength(1);
       const c2 = await t.openNext();
-      expect(c2.taken).toHaveLength(2);
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 4; i++) {
         c1.settle();
         c2.settle();
         await flush();
@@ -210,7 +248,7 @@ describe('ConnectionPool', () => {
 
     it('adds connections whatever the load while the open ones carry less than minCapacity, each once it has had an answer', async () => {
       const { probe } = scriptedLoad(1);
-      const t = setup({ maxConnections: 3, minCapacity: 10, load: probe }, 2);
+      const t = setup({ maxConnections: 3, minCapacity: 10, load: probe }, 2, 0);
       for (let i = 0; i < 8; i++) t.pool.offer(t.delivery(`d${i}`));
       const c1 = await t.openNext();
       await flush();
@@ -465,6 +503,7 @@ describe('ConnectionPool', () => {
           logger: { log: () => undefined, warn: (m) => warnings.push(m), error: () => undefined },
         },
         5,
+        0, // no answer at all: reset after the handshake
       );
       for (const x of ['a', 'b', 'c']) t.pool.offer(t.delivery(x));
       const waits: number[] = [];

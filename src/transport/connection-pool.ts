@@ -48,6 +48,13 @@ export interface ConnectionPoolOptions {
  */
 export const LOOP_BUSY = 0.85;
 
+/**
+ * Windows in a row the loop must have had time to spare before the pool adds a
+ * connection: the first ones of a burst are spent filling the pipe (waiting
+ * for the first answers) and would always say so.
+ */
+export const SPARE_WINDOWS = 3;
+
 /** The pool settings of a transport's config: one place, whichever transport builds the pool. */
 export function poolOptionsFor(
   name: string,
@@ -120,6 +127,8 @@ const ANSWERED_SPACING_STEPS = 3;
 export class ConnectionPool {
   private readonly queue: DeliveryQueue<Delivery>;
   private readonly load: LoopLoad;
+  /** Load windows in a row with time to spare, while every connection was full. */
+  private spareWindows = 0;
   private readonly connections: PooledConnection[] = [];
   private readonly retries = new RetrySchedule<Delivery>();
   private retryTimer: NodeJS.Timeout | undefined;
@@ -318,7 +327,7 @@ export class ConnectionPool {
         this.fillConnections();
       } while (this.pumpAgain);
       if (this.queue.length > 0) this.maybeOpen();
-      else this.load.restart();
+      else this.restartLoad();
     } finally {
       this.pumping = false;
     }
@@ -355,7 +364,7 @@ export class ConnectionPool {
     for (const c of this.connections) {
       if (c.available > 0) {
         // Not every connection is full: the load of the moments before says nothing about the next ones.
-        this.load.restart();
+        this.restartLoad();
         return;
       }
       // A draining connection takes no new work: it must not hold the slot of its replacement.
@@ -388,14 +397,25 @@ export class ConnectionPool {
    * ones are full: while they can carry less than `minCapacity` together it
    * would (once each has had an answer: Apple raises a session's stream limit
    * from 1 after the first valid token); past that only when the event loop
-   * spent less than `LOOP_BUSY` of the last window working. Then the server or
+   * spent less than `LOOP_BUSY` of each of the last `SPARE_WINDOWS` windows
+   * working. Then the server or
    * the network is what is slow and another connection adds throughput; when
    * the loop is busy all the time, it would add only memory and CPU.
    */
   private worthAnother(capacity: number, unanswered: boolean): boolean {
     if (capacity < this.options.minCapacity) return !unanswered;
     const load = this.load.sample();
-    return load !== undefined && load < LOOP_BUSY;
+    if (load === undefined) return false;
+    this.spareWindows = load < LOOP_BUSY ? this.spareWindows + 1 : 0;
+    if (this.spareWindows < SPARE_WINDOWS) return false;
+    // The next one has to earn its place in windows of its own.
+    this.spareWindows = 0;
+    return true;
+  }
+
+  private restartLoad(): void {
+    this.spareWindows = 0;
+    this.load.restart();
   }
 
   private openOne(): void {

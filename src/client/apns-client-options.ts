@@ -178,7 +178,11 @@ export interface ApnsClientOptions {
   topic?: string;
   /**
    * Most connections (binary) or HTTP/2 sessions taking work, opened lazily; a
-   * session finishing its streams after GOAWAY no longer counts. Default 4.
+   * session finishing its streams after GOAWAY no longer counts. One opens at a
+   * time, only when all are full: freely until the HTTP/2 sessions can carry
+   * 1,000 streams together (Apple lowers a session's limit after rejections),
+   * past that (and for a second binary connection) only while the event loop
+   * has time to spare, since a busy process gains nothing from another. Default 8.
    */
   maxConnections?: number;
   /**

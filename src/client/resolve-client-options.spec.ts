@@ -44,7 +44,7 @@ describe('resolveClientOptions', () => {
       expect(r.config.feedbackEndpoint).toEqual({ host: 'feedback.sandbox.push.apple.com', port: 2196 });
       expect(r.config.tls.rejectUnauthorized).toBe(true);
       expect(r.config).toMatchObject({
-        maxConnections: 4,
+        maxConnections: 8,
         queueSize: 10_000,
         connectTimeoutMs: 10_000,
         idleTimeoutMs: 300_000,

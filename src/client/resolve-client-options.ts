@@ -27,7 +27,7 @@ export const CLIENT_DEFAULTS = Object.freeze({
   environment: 'sandbox',
   port: 443,
   rejectUnauthorized: true,
-  maxConnections: 4,
+  maxConnections: 8,
   queueSize: 10_000,
   connectTimeoutMs: 10_000,
   idleTimeoutMs: 300_000,

@@ -61,6 +61,8 @@ class MemoryConnection implements PooledConnection {
 
 /** A loop that is always busy: past minCapacity the pool never grows. */
 const BUSY_LOOP: LoopLoad = { sample: () => 1, restart: () => undefined };
+/** A loop with time to spare in every window. */
+const SPARE_LOOP: LoopLoad = { sample: () => 0.1, restart: () => undefined };
 
 /**
  * `answeredAtOpen`: whether a new connection counts as answered already (most
@@ -170,7 +172,7 @@ describe('ConnectionPool', () => {
       return { load, probe };
     }
 
-    it('opens one connection at a time, even for a burst that would fill several', async () => {
+    it('opens the first connection alone, even for a burst that would fill several', async () => {
       const t = setup({ maxConnections: 3 }, 1);
       for (const x of ['a', 'b', 'c']) {
         t.pool.offer(t.delivery(x));
@@ -184,6 +186,34 @@ describe('ConnectionPool', () => {
       expect(t.conns.map((c) => c.taken.length)).toEqual([1, 1, 1]);
       for (const c of t.conns) c.settle();
       await t.pool.close(1000);
+    });
+
+    it('opens several at once while the open ones, all answered, can carry less than minCapacity; past it one at a time', async () => {
+      const t = setup({ maxConnections: 4, minCapacity: 6, load: SPARE_LOOP }, 2);
+      t.pool.offer(t.delivery('d0'));
+      const c1 = await t.openNext();
+      const pending: number[] = [];
+      for (let i = 1; i < 12; i++) {
+        t.pool.offer(t.delivery(`d${i}`));
+        await flush(); // a pump each time
+        pending.push(t.opens.length);
+      }
+      // c1 full (2 of 6): one opens; counted as 2 more it still leaves 4 < 6: a second opens beside it;
+      // 2 + 2 x 2 = 6 reaches minCapacity: no third while those two are opening.
+      expect(Math.max(...pending)).toBe(2);
+      await t.openNext();
+      await t.openNext();
+      await flush();
+      // 6 streams open, all full, past minCapacity: another only after spare windows, and alone.
+      expect(t.opens.length).toBeLessThanOrEqual(1);
+      for (let i = 0; i < 6; i++) {
+        for (const c of t.conns) c.settle();
+        await flush();
+        if (t.opens.length > 0) await t.openNext();
+      }
+      await t.pool.close(1000);
+      expect(t.accepted).toHaveLength(12);
+      void c1;
     });
 
     it('adds none while the event loop is busy, once the open ones can carry minCapacity, and one after three windows with time to spare', async () => {

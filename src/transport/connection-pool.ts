@@ -360,6 +360,7 @@ export class ConnectionPool {
     if (this.drainDeadlinePassed) return;
     let taking = 0;
     let capacity = 0;
+    let largest = 0;
     let unanswered = false;
     for (const c of this.connections) {
       if (c.available > 0) {
@@ -371,14 +372,24 @@ export class ConnectionPool {
       if (!c.draining) {
         taking++;
         capacity += c.capacity;
+        largest = Math.max(largest, c.capacity);
         if (c.answered === 0) unanswered = true;
       }
     }
-    // One open at a time: what the first one can carry decides whether a second is worth it, and
-    // while opens fail or connections die unproductive, the backoff spaces them.
-    if (this.opening > 0) return;
-    if (taking >= this.options.maxConnections) return;
-    if (taking > 0 && !this.worthAnother(capacity, unanswered)) return;
+    if (taking + this.opening >= this.options.maxConnections) return;
+    // While opens fail or connections die unproductive, one at a time, spaced by the backoff.
+    if (this.opening > 0 && (this.failures > 0 || this.unproductive > 0)) return;
+    if (taking === 0) {
+      // The first one alone: what it can carry decides whether a second is worth it.
+      if (this.opening > 0) return;
+    } else if (capacity + this.opening * largest < this.options.minCapacity) {
+      // Short of capacity (each opening one counted as the largest open one): several may open at
+      // once, but only once every open one has had an answer (Apple raises a session's limit from
+      // 1 after the first valid token: before that, a session's capacity says nothing).
+      if (unanswered) return;
+    } else if (this.opening > 0 || !this.loopHasSpareTime()) {
+      return;
+    }
     const wait = this.nextOpenAt - this.options.now();
     if (wait > 0) {
       if (!this.openTimer) {
@@ -393,17 +404,12 @@ export class ConnectionPool {
   }
 
   /**
-   * Whether one more connection would raise the rate, when all `taking` open
-   * ones are full: while they can carry less than `minCapacity` together it
-   * would (once each has had an answer: Apple raises a session's stream limit
-   * from 1 after the first valid token); past that only when the event loop
-   * spent less than `LOOP_BUSY` of each of the last `SPARE_WINDOWS` windows
-   * working. Then the server or
-   * the network is what is slow and another connection adds throughput; when
-   * the loop is busy all the time, it would add only memory and CPU.
+   * Past `minCapacity`, another connection raises the rate only when the server
+   * or the network is what is slow: the event loop spent less than `LOOP_BUSY`
+   * of each of the last `SPARE_WINDOWS` windows working. When it is busy all
+   * the time, another connection would add only memory and CPU.
    */
-  private worthAnother(capacity: number, unanswered: boolean): boolean {
-    if (capacity < this.options.minCapacity) return !unanswered;
+  private loopHasSpareTime(): boolean {
     const load = this.load.sample();
     if (load === undefined) return false;
     this.spareWindows = load < LOOP_BUSY ? this.spareWindows + 1 : 0;

@@ -175,6 +175,8 @@ describe('MockApnsServer HTTP/2 API', () => {
       ['a liveactivity push without its suffix', { headers: { 'apns-push-type': 'liveactivity' } }, 400, 'BadTopic'],
       ['priority 7', { headers: { 'apns-priority': '7' } }, 400, 'BadPriority'],
       ['a background push at priority 10', { headers: { 'apns-push-type': 'background', 'apns-priority': '10' } }, 400, 'BadPriority'],
+      ['a background push at priority 1', { headers: { 'apns-push-type': 'background', 'apns-priority': '1' } }, 400, 'BadPriority'],
+      ['a Live Activity push at priority 1', { headers: { 'apns-push-type': 'liveactivity', 'apns-topic': 'com.example.app.push-type.liveactivity', 'apns-priority': '1' } }, 400, 'BadPriority'],
       ['an expiration that is not a number', { headers: { 'apns-expiration': 'tomorrow' } }, 400, 'BadExpirationDate'],
       ['a collapse id over 64 bytes', { headers: { 'apns-collapse-id': long } }, 400, 'BadCollapseId'],
       ['a non-ASCII collapse id of 65 bytes', { headers: { 'apns-collapse-id': utf8OnTheWire(`x${'é'.repeat(32)}`) } }, 400, 'BadCollapseId'],

@@ -376,7 +376,9 @@ export class MockHttp2Api {
     const priority = headers['apns-priority'];
     if (priority !== undefined) {
       if (priority !== '10' && priority !== '5' && priority !== '1') return { status: 400, reason: 'BadPriority' };
-      if (priority === '10' && pushType === 'background') return { status: 400, reason: 'BadPriority' };
+      // apns-protocol.md 2.3: background pushes always take 5; Live Activities 5 or 10.
+      if (pushType === 'background' && priority !== '5') return { status: 400, reason: 'BadPriority' };
+      if (pushType === 'liveactivity' && priority === '1') return { status: 400, reason: 'BadPriority' };
     }
     const expiration = headers['apns-expiration'];
     if (expiration !== undefined && (typeof expiration !== 'string' || !/^\d{1,10}$/.test(expiration) || Number(expiration) > 0xffffffff)) {

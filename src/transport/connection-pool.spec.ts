@@ -141,6 +141,32 @@ async function advance(ms: number): Promise<void> {
 
 const flush = () => new Promise((r) => setImmediate(r));
 
+/**
+ * Ends the connection `rounds` times with `end` and measures, on the fake
+ * clock in 10 ms steps, how long the pool waits each time before the next open.
+ */
+async function waitsBetweenOpens(
+  t: ReturnType<typeof setup>,
+  first: MemoryConnection,
+  rounds: number,
+  end: (c: MemoryConnection) => void,
+): Promise<{ waits: number[]; last: MemoryConnection }> {
+  const waits: number[] = [];
+  let c = first;
+  for (let round = 0; round < rounds; round++) {
+    end(c);
+    await flush();
+    let waited = 0;
+    while (t.opens.length === 0) {
+      await advance(10);
+      waited += 10;
+    }
+    waits.push(waited);
+    c = await t.openNext();
+  }
+  return { waits, last: c };
+}
+
 describe('ConnectionPool', () => {
   it('opens nothing until there is work, then one connection, and another only when the first is full', async () => {
     const t = setup();
@@ -526,20 +552,9 @@ describe('ConnectionPool', () => {
         0, // no answer at all: reset after the handshake
       );
       for (const x of ['a', 'b', 'c']) t.pool.offer(t.delivery(x));
-      const waits: number[] = [];
-      let c = await t.openNext();
-      for (let round = 0; round < 4; round++) {
-        // A rejection at the first notification, a reset right after the handshake: nothing delivered.
-        c.destroy(new Error('closed at once'));
-        await flush();
-        let waited = 0;
-        while (t.opens.length === 0) {
-          await advance(10);
-          waited += 10;
-        }
-        waits.push(waited);
-        c = await t.openNext();
-      }
+      const first = await t.openNext();
+      // A rejection at the first notification, a reset right after the handshake: nothing delivered.
+      const { waits, last: c } = await waitsBetweenOpens(t, first, 4, (conn) => conn.destroy(new Error('closed at once')));
       expect(waits).toEqual([50, 100, 200, 400]);
       expect(t.pool.stats.unproductiveCloses).toBe(4);
       expect(warnings.filter((w) => w.includes('ended without delivering anything'))).toHaveLength(4);
@@ -562,21 +577,12 @@ describe('ConnectionPool', () => {
       useFakeClock();
       const t = setup({ maxConnections: 1, random: () => 0, reconnect: { baseDelayMs: 100, maxDelayMs: 60_000, giveUpAfterMs: 60_000 } }, 5);
       t.pool.offer(t.delivery('a'));
-      const waits: number[] = [];
-      let c = await t.openNext();
-      for (let round = 0; round < 5; round++) {
-        // Rejected at its first notification: answered, nothing delivered.
-        c.answered = 1;
-        c.destroy(new Error('error response'));
-        await flush();
-        let waited = 0;
-        while (t.opens.length === 0) {
-          await advance(10);
-          waited += 10;
-        }
-        waits.push(waited);
-        c = await t.openNext();
-      }
+      const first = await t.openNext();
+      // Rejected at its first notification: answered, nothing delivered.
+      const { waits, last: c } = await waitsBetweenOpens(t, first, 5, (conn) => {
+        conn.answered = 1;
+        conn.destroy(new Error('error response'));
+      });
       expect(waits).toEqual([50, 100, 200, 200, 200]);
       c.settle();
       await t.pool.close(100);

@@ -208,7 +208,7 @@ export class ApnsClient {
       this.logger.error(`APNs transport failed to close cleanly: ${error instanceof Error ? error.message : String(error)}`);
     }
     for (const batch of [...this.openBatches]) {
-      const left = batch.abandon();
+      const left = batch.settleAfterClose();
       if (left > 0) this.logger.error(`APNs transport closed with ${left} deliveries unreported; their send() resolved as interrupted.`);
     }
     this.errors.complete();

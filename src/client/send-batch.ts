@@ -111,11 +111,11 @@ export class SendBatch {
   }
 
   /**
-   * The transport closed and left deliveries of this batch without an outcome
-   * (a broken transport contract): settle anyway so no caller waits forever.
-   * Returns how many were left.
+   * `close()` has ended: settle now, held or not. Returns how many deliveries
+   * were left without an outcome, which only a broken transport contract can
+   * leave (they settle as interrupted, so no caller waits forever).
    */
-  abandon(): number {
+  settleAfterClose(): number {
     if (this.settled) return 0;
     const left = this.pending;
     if (left > 0 || !this.sourceDone) this.interrupted = true;

@@ -176,7 +176,7 @@ export class NotificationFrameDecoder {
           default: {
             if (itemLength !== 1) return at;
             const p = chunk[o]!;
-            if (p !== 10 && p !== 5 && p !== 1) return at;
+            if (!isFramePriority(p)) return at;
             priority = p;
           }
         }
@@ -370,7 +370,7 @@ export class NotificationFrameDecoder {
       else if (this.itemId === FrameItem.Expiration) this.expiration = this.scratch.readUInt32BE(0);
       else {
         const priority = this.scratch[0]!;
-        if (priority === 10 || priority === 5 || priority === 1) this.priority = priority;
+        if (isFramePriority(priority)) this.priority = priority;
         else this.note(BinaryStatus.ProtocolError, `priority ${priority} is not 10, 5 or 1`);
       }
     }
@@ -415,4 +415,9 @@ export class NotificationFrameDecoder {
 
 function u32(bytes: Uint8Array, at: number): number {
   return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+}
+
+/** Priorities a command-2 frame's item 5 may carry; any other byte is a protocol error. */
+function isFramePriority(priority: number): boolean {
+  return priority === 10 || priority === 5 || priority === 1;
 }
